@@ -1,0 +1,45 @@
+# Two commands for people, one for hosting:
+#   make serve   live-reloading preview at http://127.0.0.1:8000
+#   make test    the whole test suite (unit, build, engines, browser)
+#   make build   strict build into site/ for static hosting
+# Each target creates .venv and installs the pinned requirements on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: serve test build check lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+
+$(VENV)/.runtime: requirements.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.test: requirements-test.txt $(VENV)/.runtime
+	$(BIN)/pip install --quiet -r requirements-test.txt
+	touch $@
+
+serve: $(VENV)/.runtime
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+build: $(VENV)/.runtime
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+check: $(VENV)/.runtime
+	$(BIN)/python -m citereview check
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check citereview tests bench
+
+test: $(VENV)/.test
+	$(BIN)/ruff check citereview tests bench
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m pytest
+
+bench: $(VENV)/.test
+	$(BIN)/python bench/build_bench.py
+
+clean:
+	rm -rf $(VENV) site site-* .pytest_cache .ruff_cache test-artifacts

@@ -1,0 +1,66 @@
+"""The site-wide References page: every entry with its status, evidence and citing pages.
+
+Rendered by the extension itself from the page sources (see :mod:`citereview.site`), so it
+is the same under every engine and needs no plugin hook.
+"""
+
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as etree
+from collections import Counter
+from posixpath import dirname, relpath
+from typing import TYPE_CHECKING
+
+from . import site
+from .model import REVIEW_STATUSES, STATUS_LABELS, Diagnostic
+from .render import format_reference
+
+if TYPE_CHECKING:
+    from .extension import CiteReviewExtension
+
+
+def _sort_key(ref) -> tuple[str, str]:
+    authors = ref.csl.get("author") or []
+    first = authors[0] if authors else {}
+    name = first.get("family") or first.get("literal") or ref.title
+    return (str(name).casefold(), ref.id)
+
+
+def build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
+    from .extension import reference_badges, report, slug
+
+    bib = ext.bibliography()
+    pages = site.read_site(ext.path("docs_dir"))
+    citing = site.cited_by(pages)
+    here = ext.page() or "references.md"
+    style = ext.getConfig("style")
+
+    counts = Counter(ref.review.status for ref in bib.references.values())
+    summary = etree.SubElement(parent, "p", {"class": "ke-bib-summary"})
+    summary.text = f"{len(bib)} references. " + ", ".join(
+        f"{STATUS_LABELS[s].lower()}: {counts[s]}" for s in REVIEW_STATUSES if counts[s]
+    ) + "."
+
+    ol = etree.SubElement(parent, "ul", {"class": "ke-bibliography"})
+    for ref in sorted(bib.references.values(), key=_sort_key):
+        li = etree.SubElement(ol, "li", {
+            "id": f"ref-{slug(ref.id)}", "class": f"ke-ref ke-status--{ref.review.status}",
+        })
+        body = etree.SubElement(li, "span", {"class": "ke-ref__text"})
+        body.text = ext.stash(format_reference(ref, style, bib.digest).html)
+        reference_badges(li, ref)
+        cited = etree.SubElement(li, "span", {"class": "ke-ref__back"})
+        users = [p for p in citing.get(ref.id, []) if p.path != here]
+        if not users:
+            cited.text = "Not cited on any page."
+            report(Diagnostic(os.fspath(bib.path), ref.line,
+                              f"reference '{ref.id}' is not cited on any page", level="info",
+                              code="unused"), once=True)
+            continue
+        cited.text = "Cited on: "
+        for i, page in enumerate(users):
+            href = relpath(page.path, dirname(here) or ".") + f"#ref-{slug(ref.id)}"
+            a = etree.SubElement(cited, "a", {"href": href})
+            a.text = page.title
+            a.tail = ", " if i < len(users) - 1 else "."

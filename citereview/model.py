@@ -1,0 +1,154 @@
+"""Data model: references from the bibliography, citations found in pages, diagnostics.
+
+Plain dataclasses so that the parser, the renderer, the checker and the tests share one
+vocabulary and nothing depends on Markdown or MkDocs objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Review states. Only a human reviewer who read the source may set ``verified``.
+REVIEW_STATUSES: tuple[str, ...] = ("unreviewed", "verified", "disputed", "retracted", "outdated")
+#: States marked more strongly than plain ``unreviewed``.
+SERIOUS_STATUSES: frozenset[str] = frozenset({"disputed", "retracted", "outdated"})
+
+#: Evidence kinds, so that readers can tell a rat study from a trial.
+EVIDENCE_KINDS: dict[str, str] = {
+    "meta-analysis": "Meta-analysis",
+    "systematic-review": "Systematic review",
+    "randomised-trial": "Randomised trial",
+    "observational-study": "Observational study",
+    "case-report": "Case report or series",
+    "animal-or-cell-study": "Animal or cell study",
+    "narrative-review": "Narrative review",
+    "guideline": "Guideline",
+    "regulatory-document": "Regulatory document",
+    "other": "Other",
+}
+
+STATUS_LABELS: dict[str, str] = {
+    "unreviewed": "Not yet reviewed",
+    "verified": "Verified by a reviewer",
+    "disputed": "Disputed",
+    "retracted": "Retracted",
+    "outdated": "Outdated",
+}
+
+
+@dataclass(frozen=True)
+class Review:
+    """The ``review`` block of a bibliography entry."""
+
+    status: str = "unreviewed"
+    reviewer: str | None = None
+    date: str | None = None
+    note: str | None = None
+
+    @property
+    def flagged(self) -> bool:
+        """Anything short of a human reviewer's ``verified`` is flagged to readers."""
+        return self.status != "verified"
+
+    @property
+    def serious(self) -> bool:
+        return self.status in SERIOUS_STATUSES
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One bibliography entry: CSL data plus our review metadata and where it was defined."""
+
+    id: str
+    csl: dict[str, Any]
+    evidence: str
+    review: Review
+    line: int = 0
+
+    @property
+    def doi(self) -> str | None:
+        return self.csl.get("DOI")
+
+    @property
+    def pmid(self) -> str | None:
+        return self.csl.get("PMID")
+
+    @property
+    def url(self) -> str | None:
+        return self.csl.get("URL")
+
+    @property
+    def has_identifier(self) -> bool:
+        return bool(self.doi or self.pmid or self.url)
+
+    @property
+    def title(self) -> str:
+        return str(self.csl.get("title", ""))
+
+    @property
+    def evidence_label(self) -> str:
+        return EVIDENCE_KINDS.get(self.evidence, self.evidence)
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.review.status, self.review.status)
+
+
+@dataclass(frozen=True)
+class CiteItem:
+    """One ``@key`` inside a citation group, with Pandoc's prefix and suffix (locator)."""
+
+    key: str
+    prefix: str = ""
+    suffix: str = ""
+
+
+@dataclass(frozen=True)
+class CiteGroup:
+    """A bracketed citation ``[see @a, p. 3; @b]`` or the ``[citation needed]`` marker."""
+
+    items: tuple[CiteItem, ...]
+    needed: bool = False
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """A citation group found in a source file, with its 1-based line and column."""
+
+    group: CiteGroup
+    line: int
+    col: int
+    text: str
+    sentence: str = ""
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A problem in the content, reported as ``file:line:col: level: message``."""
+
+    file: str
+    line: int
+    message: str
+    level: str = "error"
+    col: int = 1
+    code: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}: {self.level}: {self.message}"
+
+
+@dataclass
+class PageCitations:
+    """Per-page numbering state, reset for every document the extension converts."""
+
+    numbers: dict[str, int] = field(default_factory=dict)
+    backlinks: dict[str, list[str]] = field(default_factory=dict)
+    needed: int = 0
+    unknown: list[str] = field(default_factory=list)
+
+    def number_for(self, key: str) -> int:
+        """AMA/Vancouver numbering: first use decides the number; re-citing reuses it."""
+        if key not in self.numbers:
+            self.numbers[key] = len(self.numbers) + 1
+        return self.numbers[key]

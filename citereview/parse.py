@@ -1,0 +1,152 @@
+"""Citation syntax: Pandoc's bracketed citations and the ``[citation needed]`` marker.
+
+Used in two places with one grammar: the Markdown inline processor (rendering) and
+:func:`scan_source`, which re-reads a page's source to give file:line:col positions
+(Python-Markdown keeps no source positions) and to list citations without building.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterator
+
+from .model import CiteGroup, CiteItem, Occurrence
+
+#: Pandoc citation keys: start with a letter, digit or ``_``; internal punctuation
+#: ``:.#$%&-+?<>~/`` is allowed only between word characters.
+KEY_PATTERN = r"[^\W](?:[\w]|[:.#$%&\-+?<>~/](?=[\w]))*"
+KEY_RE = re.compile(KEY_PATTERN)
+
+#: Reserved marker for "this claim needs a source".
+NEEDED_PATTERN = r"\[citation needed\]"
+
+#: A bracketed group that contains at least one ``@``; brackets may not nest. Not followed by
+#: ``(`` or ``[`` (that would be a Markdown link) or ``:`` (a link reference definition).
+GROUP_PATTERN = r"\[(?P<body>[^\[\]\n]*@[^\[\]\n]*)\](?![(\[:])"
+
+_ITEM_RE = re.compile(rf"^(?P<prefix>.*?)(?<![\w@.])-?@(?P<key>{KEY_PATTERN})(?P<suffix>.*)$", re.S)
+_SCAN_RE = re.compile(rf"(?<!\\)(?:{NEEDED_PATTERN}|{GROUP_PATTERN})", re.I)
+
+
+def parse_group(body: str) -> CiteGroup | None:
+    """Parse the text between the brackets; ``None`` when it is not a citation.
+
+    Every ``;``-separated part must hold exactly one ``@key``, so that ``[mail me at
+    a@b.org]`` and ``[@ home]`` stay ordinary text.
+    """
+    items: list[CiteItem] = []
+    for part in body.split(";"):
+        m = _ITEM_RE.match(part.strip())
+        if not m or "@" in m.group("prefix") or "@" in m.group("suffix"):
+            return None
+        raw_suffix = m.group("suffix")
+        # Pandoc allows "@key, p. 3" and "@key p. 3"; text glued to the key is not a citation.
+        if raw_suffix and raw_suffix[0] not in ", \t":
+            return None
+        suffix = raw_suffix.strip().lstrip(",").strip()
+        items.append(CiteItem(m.group("key"), m.group("prefix").strip(), suffix))
+    return CiteGroup(tuple(items)) if items else None
+
+
+NEEDED_GROUP = CiteGroup((), needed=True)
+
+_FENCE_RE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})")
+_CODE_SPAN_RE = re.compile(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)", re.S)
+_COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'])")
+
+
+def _blank(text: str) -> str:
+    """Replace every character but newlines with spaces, keeping offsets and line numbers."""
+    return re.sub(r"[^\n]", " ", text)
+
+
+def mask_code(text: str) -> str:
+    """Blank out front matter, fenced code, code spans and HTML comments.
+
+    The result has the same length and line structure as ``text``, so positions found in
+    it are positions in the source file.
+    """
+    lines = text.split("\n")
+    out: list[str] = []
+    fence: str | None = None
+    in_front = bool(lines) and lines[0].strip() == "---"
+    for i, line in enumerate(lines):
+        if in_front:
+            out.append(_blank(line))
+            if i > 0 and line.strip() in ("---", "..."):
+                in_front = False
+            continue
+        m = _FENCE_RE.match(line)
+        if fence is None and m:
+            fence = m.group("fence")
+            out.append(_blank(line))
+        elif fence is not None:
+            if line.strip().startswith(fence[0] * len(fence)) and line.strip().strip(fence[0]) == "":
+                fence = None
+            out.append(_blank(line))
+        else:
+            out.append(line)
+    masked = "\n".join(out)
+    masked = _COMMENT_RE.sub(lambda m: _blank(m.group(0)), masked)
+    return _CODE_SPAN_RE.sub(lambda m: _blank(m.group(0)), masked)
+
+
+def _sentence_around(text: str, start: int, end: int) -> str:
+    """The sentence (or table cell / list item) that a citation at ``start`` supports."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line = text[line_start : line_end if line_end != -1 else len(text)]
+    offset = start - line_start
+    pieces = _SENTENCE_END_RE.split(line)
+    pos = 0
+    for piece in pieces:
+        idx = line.find(piece, pos)
+        if idx <= offset <= idx + len(piece):
+            return _tidy(piece)
+        pos = idx + len(piece)
+    return _tidy(line)
+
+
+def _tidy(s: str) -> str:
+    s = _SCAN_RE.sub("", s)
+    s = re.sub(r"^\s*(?:[-*+]|\d+\.|>|\|)\s*", "", s)
+    s = re.sub(r"[*_`]+", "", s)
+    return re.sub(r"\s+", " ", s).strip(" |")
+
+
+def scan_source(text: str) -> Iterator[Occurrence]:
+    """Yield every citation group in a Markdown source file, with 1-based line and column."""
+    masked = mask_code(text)
+    line_starts = [0] + [i + 1 for i, ch in enumerate(masked) if ch == "\n"]
+
+    for m in _SCAN_RE.finditer(masked):
+        if m.group("body") is None:
+            group: CiteGroup | None = NEEDED_GROUP
+        else:
+            group = parse_group(m.group("body"))
+        if group is None:
+            continue
+        line_idx = bisect.bisect_right(line_starts, m.start()) - 1
+        yield Occurrence(
+            group=group,
+            line=line_idx + 1,
+            col=m.start() - line_starts[line_idx] + 1,
+            text=m.group(0),
+            sentence=_sentence_around(text, m.start(), m.end()),
+        )
+
+
+def page_title(text: str, fallback: str) -> str:
+    """The page title as MkDocs derives it: front matter ``title``, else the first H1."""
+    lines = text.split("\n")
+    if lines and lines[0].strip() == "---":
+        for line in lines[1:]:
+            if line.strip() in ("---", "..."):
+                break
+            m = re.match(r"^title:\s*(.+?)\s*$", line)
+            if m:
+                return m.group(1).strip("\"'")
+    m = re.search(r"^#\s+(.+?)\s*#*\s*$", mask_code(text), re.M)
+    return m.group(1) if m else fallback

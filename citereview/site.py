@@ -1,0 +1,79 @@
+"""Reading every page's source once: which page cites what, and where.
+
+The site-wide References page and the review queue need to know every page's citations.
+They must not depend on a plugin hook having run (Zensical runs none), so they read the
+Markdown sources directly, cached by file modification time so that ``mkdocs serve``
+re-reads only what changed.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .model import Occurrence
+from .parse import page_title, scan_source
+
+
+@dataclass(frozen=True)
+class SourcePage:
+    """One Markdown page: its path relative to docs_dir, title, citations and raw text."""
+
+    path: str
+    title: str
+    occurrences: tuple[Occurrence, ...]
+    text: str = field(repr=False, default="")
+
+    def keys(self) -> set[str]:
+        return {item.key for occ in self.occurrences for item in occ.group.items}
+
+
+_cache: dict[str, tuple[tuple[int, int], SourcePage]] = {}
+
+
+def read_page(docs_dir: str | Path, rel_path: str) -> SourcePage | None:
+    """Scan one page, reusing the previous result when the file did not change."""
+    full = Path(docs_dir) / rel_path
+    try:
+        st = full.stat()
+    except OSError:
+        return None
+    stamp = (st.st_mtime_ns, st.st_size)
+    cached = _cache.get(str(full))
+    if cached and cached[0] == stamp:
+        return cached[1]
+    try:
+        text = full.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    fallback = Path(rel_path).stem.replace("-", " ").capitalize()
+    page = SourcePage(rel_path, page_title(text, fallback), tuple(scan_source(text)), text)
+    _cache[str(full)] = (stamp, page)
+    return page
+
+
+def list_pages(docs_dir: str | Path) -> list[str]:
+    """Every Markdown file below docs_dir, as sorted POSIX paths relative to it."""
+    root = Path(docs_dir)
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            if name.endswith(".md") and not name.startswith("."):
+                found.append(Path(dirpath, name).relative_to(root).as_posix())
+    return sorted(found)
+
+
+def read_site(docs_dir: str | Path) -> list[SourcePage]:
+    pages = (read_page(docs_dir, rel) for rel in list_pages(docs_dir))
+    return [p for p in pages if p is not None]
+
+
+def cited_by(pages: list[SourcePage]) -> dict[str, list[SourcePage]]:
+    """Map each cited key to the pages citing it, in page order."""
+    result: dict[str, list[SourcePage]] = {}
+    for page in pages:
+        for key in sorted(page.keys()):
+            result.setdefault(key, []).append(page)
+    return result
