@@ -66,6 +66,16 @@ class Bibliography:
         return [d for d in self.diagnostics if d.level == "error"]
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that keeps dates as text: YAML's date parsing raises on ``2026-13-01``
+    instead of letting us report it, and CSL wants strings anyway."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
 _cache: dict[str, Bibliography] = {}
 _lock = threading.Lock()
 
@@ -101,7 +111,7 @@ def parse_bibliography(text: str, path: str = "bibliography.yaml") -> Bibliograp
         bib.diagnostics.append(Diagnostic(path, line, message, level=level, code=code))
 
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark else 1
@@ -134,7 +144,7 @@ def parse_bibliography(text: str, path: str = "bibliography.yaml") -> Bibliograp
 
 
 def _construct(node: yaml.Node) -> Any:
-    loader = yaml.SafeLoader("")
+    loader = _Loader("")
     try:
         return loader.construct_object(node, deep=True)
     finally:
@@ -160,7 +170,7 @@ def _read_entry(node: yaml.Node, bib: Bibliography, err) -> None:
     field_lines = {k.value: k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
     try:
         data = _plain(_construct(node))
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:
         err(line, f"cannot read entry: {exc}", "bib-yaml")
         return
 

@@ -149,6 +149,9 @@ class FrontMatterGuard(Preprocessor):
             mark = getattr(exc, "problem_mark", None)
             line = (mark.line + 2) if mark else 2
             problem = f"malformed front matter: {getattr(exc, 'problem', None) or exc}"
+        except ValueError as exc:  # e.g. a date like 2026-13-01
+            problem = f"malformed front matter: {exc}"
+            line = 2
         if problem:
             page = self.ext.page()
             where = self.ext.display_path(page) if page else "<page>"
@@ -366,7 +369,7 @@ def reference_badges(parent: etree.Element, ref: Reference) -> etree.Element:
     st = etree.SubElement(meta, "span", {"class": f"ke-badge ke-badge--status ke-status--{ref.review.status}"})
     st.text = ref.status_label
     if ref.review.status == "verified" and ref.review.reviewer:
-        st.text += f" by {ref.review.reviewer}" + (f" on {ref.review.date}" if ref.review.date else "")
+        st.text = f"Verified by {ref.review.reviewer}" + (f" on {ref.review.date}" if ref.review.date else "")
     if ref.review.note and ref.review.status != "unreviewed":
         note = etree.SubElement(meta, "span", {"class": "ke-ref__note"})
         note.text = f" Reviewer note: {ref.review.note}"

@@ -9,11 +9,11 @@ from __future__ import annotations
 from citereview import context
 
 
-def on_page_markdown(markdown, page, config, files):  # noqa: ARG001 - MkDocs hook signature
+def on_page_markdown(markdown, page, config, files):
     context.current_page = page.file.src_uri
     return markdown
 
 
-def on_post_page(output, page, config):  # noqa: ARG001 - MkDocs hook signature
+def on_post_page(output, page, config):
     context.current_page = None
     return output

@@ -51,6 +51,9 @@ def parse_group(body: str) -> CiteGroup | None:
 
 NEEDED_GROUP = CiteGroup((), needed=True)
 
+#: Blocks whose content continues on indented lines: list items, admonitions, details,
+#: content tabs, definitions, footnotes. After them an indented line is not code.
+_CONTAINER_RE = re.compile(r"^\s{0,3}(?:[-*+]\s|\d+[.)]\s|!!!|\?\?\?|===|:\s|\[\^[^\]]+\]:)")
 _FENCE_RE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})")
 _CODE_SPAN_RE = re.compile(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)", re.S)
 _COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
@@ -72,11 +75,27 @@ def mask_code(text: str) -> str:
     out: list[str] = []
     fence: str | None = None
     in_front = bool(lines) and lines[0].strip() == "---"
+    container = False  # is the last unindented block one whose content is indented?
+    indented_code = False
+    previous_blank = True
     for i, line in enumerate(lines):
         if in_front:
             out.append(_blank(line))
             if i > 0 and line.strip() in ("---", "..."):
                 in_front = False
+            continue
+        blank = not line.strip()
+        indented = line.startswith(("    ", "\t"))
+        if fence is None and not blank:
+            if indented_code and not indented:
+                indented_code = False
+            if not indented:
+                container = bool(_CONTAINER_RE.match(line))
+            elif previous_blank and not container and not indented_code:
+                indented_code = True  # Markdown's indented code block
+        previous_blank = blank
+        if indented_code:
+            out.append(_blank(line))
             continue
         m = _FENCE_RE.match(line)
         if fence is None and m:

@@ -106,7 +106,7 @@ def _citeproc_html(ref: Reference, style: str) -> str:
             bib = CitationStylesBibliography(_style(style), source, formatter.html)
             bib.register(Citation([CitationItem("ref")]))
             entries = [str(e) for e in bib.bibliography()]
-    except Exception:  # noqa: BLE001 - citeproc-py rejects odd data with assorted errors
+    except Exception:
         entries = []
     if entries and entries[0].strip():
         return entries[0]

@@ -66,7 +66,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
     not_found: Path
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args) -> None:
         pass
 
     def send_error(self, code, message=None, explain=None):
@@ -116,5 +116,5 @@ def site_pages(site: Path) -> list[Path]:
     """Every HTML page of a built site, relative to it (search and assets excluded)."""
     return sorted(
         p.relative_to(site) for p in site.rglob("*.html")
-        if not p.relative_to(site).parts[0] in ("assets", "search")
+        if p.relative_to(site).parts[0] not in ("assets", "search")
     )

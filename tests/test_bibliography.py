@@ -1,0 +1,74 @@
+"""Bibliography validation: every problem is one clear diagnostic naming file and line."""
+
+from __future__ import annotations
+
+import pytest
+
+from citereview.bibliography import load, parse_bibliography
+
+GOOD = """\
+references:
+  - id: a1
+    type: article-journal
+    title: A title
+    evidence: randomised-trial
+    DOI: 10.1001/x.1
+    PMID: "123"
+"""
+
+
+def messages(text: str) -> list[str]:
+    return [str(d) for d in parse_bibliography(text, "bib.yaml").diagnostics]
+
+
+def test_valid_file_has_no_diagnostics() -> None:
+    bib = parse_bibliography(GOOD, "bib.yaml")
+    assert bib.diagnostics == []
+    ref = bib.get("a1")
+    assert ref is not None and ref.review.status == "unreviewed" and ref.line == 2
+
+
+def test_bare_list_as_in_csl_json() -> None:
+    bib = parse_bibliography('[{"id": "x", "type": "book", "title": "T", "evidence": "other"}]')
+    assert "x" in bib and bib.diagnostics == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("references: [\n  - id: x\n", "bib.yaml:2:1: error: malformed YAML"),
+    ("", "bib.yaml:1:1: error: bibliography is empty"),
+    ("refs: []\n", "bib.yaml:1:1: error: expected a top-level 'references:' list"),
+    ("references: 3\n", "bib.yaml:1:1: error: 'references' must be a list"),
+    ("references:\n  - just text\n", "bib.yaml:2:1: error: each reference must be a mapping"),
+    ("references:\n  - id: x\n    type: book\n", "bib.yaml:2:1: error: reference 'x' is missing required field(s): title, evidence"),
+    (GOOD + "  - id: a1\n    type: book\n    title: T\n    evidence: other\n",
+     "bib.yaml:8:1: error: duplicate id 'a1' (first defined on line 2)"),
+    (GOOD.replace("randomised-trial", "rat study"), "bib.yaml:5:1: error: reference 'a1': unknown evidence kind 'rat study'"),
+    (GOOD + "    review: {status: maybe}\n", "bib.yaml:8:1: error: reference 'a1': unknown review status 'maybe'"),
+    (GOOD.replace("10.1001/x.1", "https://doi.org/10.1001/x.1"), "bib.yaml:6:1: error: reference 'a1': invalid DOI"),
+    (GOOD.replace('"123"', "PMC123"), "bib.yaml:7:1: error: reference 'a1': invalid PMID 'PMC123'"),
+    (GOOD.replace("article-journal", "journal"), "bib.yaml:3:1: error: reference 'a1': unknown CSL type 'journal'"),
+    (GOOD + "    review: {status: verified}\n", "needs the reviewer's name and the review date"),
+    (GOOD + "    review: {date: 2026-13-01}\n", "review date '2026-13-01' is not a date"),
+    (GOOD + "    review: {status: unreviewed, verdict: ok}\n", "unknown review field(s): verdict"),
+    (GOOD.replace("id: a1", "id: 'a b'"), "bib.yaml:2:1: error: reference 'a b': id is not a valid citation key"),
+])
+def test_each_problem_is_reported_with_its_line(text: str, expected: str) -> None:
+    found = messages(text)
+    assert any(expected in m for m in found), found
+
+
+def test_verified_without_reviewer_is_not_trusted() -> None:
+    bib = parse_bibliography(GOOD + "    review: {status: verified}\n")
+    assert bib.references["a1"].review.status == "unreviewed"
+
+
+def test_load_caches_by_content_and_reports_missing_file(tmp_path) -> None:
+    path = tmp_path / "bib.yaml"
+    path.write_text(GOOD)
+    first = load(path)
+    assert load(path) is first
+    path.write_text(GOOD.replace("A title", "Another title"))
+    second = load(path)
+    assert second is not first and second.references["a1"].title == "Another title"
+    missing = load(tmp_path / "nope.yaml")
+    assert not missing.loaded and "cannot read bibliography" in str(missing.diagnostics[0])

@@ -1,0 +1,69 @@
+"""The citation grammar: what is a citation, what is not, and where it was found."""
+
+from __future__ import annotations
+
+import pytest
+
+from citereview.model import CiteItem
+from citereview.parse import KEY_RE, mask_code, page_title, parse_group, scan_source
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ("@key", [CiteItem("key")]),
+    ("@a; @b", [CiteItem("a"), CiteItem("b")]),
+    ("@key, p. 33", [CiteItem("key", suffix="p. 33")]),
+    ("see @key, table 2", [CiteItem("key", prefix="see", suffix="table 2")]),
+    ("see @a, p. 1; also @b", [CiteItem("a", "see", "p. 1"), CiteItem("b", "also")]),
+    ("-@doe99", [CiteItem("doe99")]),
+    ("@smith04 pp. 3-4", [CiteItem("smith04", suffix="pp. 3-4")]),
+    ("@Doe:2020/x.y-z", [CiteItem("Doe:2020/x.y-z")]),
+])
+def test_parse_group(body: str, expected: list[CiteItem]) -> None:
+    group = parse_group(body)
+    assert group is not None
+    assert list(group.items) == expected
+
+
+@pytest.mark.parametrize("body", [
+    "mail a@b.org", "@ home", "@key's point", "@a @b", "@a; plain text", "", "@",
+])
+def test_not_a_citation(body: str) -> None:
+    assert parse_group(body) is None
+
+
+@pytest.mark.parametrize(("key", "ok"), [
+    ("abc", True), ("_x", True), ("1999a", True), ("a:b", True), ("a.b.c", True),
+    ("a-", False), ("a.", False), (":a", False), ("a b", False), ("a..b", False),
+])
+def test_key_grammar(key: str, ok: bool) -> None:
+    assert bool(KEY_RE.fullmatch(key)) is ok
+
+
+def test_scan_positions_and_sentence() -> None:
+    text = "---\ntitle: T\n---\n\n# T\n\nFirst claim. Second claim [@k, p. 2].\n\nNeeds one [citation needed].\n"
+    found = list(scan_source(text))
+    assert [(o.line, o.col) for o in found] == [(7, 27), (9, 11)]
+    assert found[0].group.items[0].key == "k"
+    assert found[0].sentence == "Second claim ."
+    assert found[1].group.needed
+
+
+def test_scan_skips_code_front_matter_and_comments() -> None:
+    text = (
+        "---\nnote: '[@front]'\n---\n"
+        "`[@span]` and ``[@double]``\n\n```\n[@fenced]\n```\n\n~~~~\n[@tilde]\n~~~~\n\n"
+        "<!-- [@comment] -->\n\n    [@indented]\n\nreal [@yes]\n"
+    )
+    assert [o.group.items[0].key for o in scan_source(text)] == ["yes"]
+    assert len(mask_code(text)) == len(text)
+
+
+def test_indented_content_of_containers_is_scanned() -> None:
+    text = "- item\n\n    [@inlist]\n\n!!! note\n\n    [@inadmonition]\n\n=== \"Tab\"\n\n    [@intab]\n"
+    assert [o.group.items[0].key for o in scan_source(text)] == ["inlist", "inadmonition", "intab"]
+
+
+def test_page_title() -> None:
+    assert page_title("---\ntitle: \"Front\"\n---\n# Heading\n", "x") == "Front"
+    assert page_title("```\n# not\n```\n# Heading\n", "x") == "Heading"
+    assert page_title("no heading", "Fallback") == "Fallback"

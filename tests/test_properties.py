@@ -1,0 +1,95 @@
+"""Property-based tests: the parser never crashes and never emits unescaped input."""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+
+import markdown
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from citereview.bibliography import parse_bibliography
+from citereview.parse import parse_group, scan_source
+from citereview.render import format_reference
+
+from .test_citations_golden import FIXTURES
+
+MD_CHARS = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\x02\x03")
+text_with_markup = st.text(
+    alphabet=st.one_of(MD_CHARS, st.sampled_from(list("[]@;,-`\\<>&\"'\n*_#!:/"))), max_size=300
+)
+
+
+def convert(source: str) -> str:
+    md = markdown.Markdown(
+        extensions=["toc", "tables", "citereview"],
+        extension_configs={"citereview": {
+            "bibliography": str(FIXTURES / "bibliography.yaml"), "docs_dir": str(FIXTURES),
+        }},
+    )
+    return md.convert(source)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text_with_markup)
+def test_scanner_and_parser_never_crash(text: str) -> None:
+    for occ in scan_source(text):
+        assert occ.line >= 1 and occ.col >= 1
+    parse_group(text)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text_with_markup)
+def test_rendering_arbitrary_text_never_crashes(text: str) -> None:
+    convert(text)
+
+
+SAFE_TEXT = st.text(alphabet=st.one_of(MD_CHARS, st.sampled_from(list("<>&\"'"))), max_size=40).filter(
+    lambda s: not re.search(r"[\[\]@;\n\r`\\]", s)
+)
+
+
+class _TextCollector(HTMLParser):
+    """Collects the tags of the markup inside the citation, to prove no input became a tag."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        self.tags.append(tag)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(prefix=SAFE_TEXT, suffix=SAFE_TEXT)
+def test_prefix_and_suffix_are_escaped(prefix: str, suffix: str) -> None:
+    out = convert(f"x [{prefix} @trial2006, {suffix}] y")
+    sup = re.search(r"<sup class=\"ke-cite\">.*?</sup>", out, re.S)
+    assert sup, out
+    parser = _TextCollector()
+    parser.feed(sup.group(0))
+    assert set(parser.tags) <= {"sup", "span", "a", "i"}
+    text = html.unescape(re.sub(r"<[^>]+>", "", sup.group(0)))
+    if prefix.strip():  # the prefix survives as text (Markdown expands tabs, so fold spaces)
+        assert " ".join(prefix.split()) in " ".join(text.split())
+
+
+@settings(max_examples=200, deadline=None)
+@given(title=st.text(min_size=1, max_size=80), family=st.text(min_size=1, max_size=30))
+def test_bibliography_values_are_escaped(title: str, family: str) -> None:
+    import yaml
+
+    doc = yaml.safe_dump({"references": [{
+        "id": "x", "type": "article-journal", "title": title, "evidence": "other",
+        "author": [{"family": family, "given": "A"}], "container-title": "J",
+    }]})
+    bib = parse_bibliography(doc)
+    ref = bib.get("x")
+    assert ref is not None
+    formatted = format_reference(ref, digest=str(hash((title, family))))
+    parser = _TextCollector()
+    parser.feed(formatted.html)
+    assert set(parser.tags) <= {"i", "b", "a", "span", "sup", "sub"}
+    assert "<script" not in formatted.html.lower()
