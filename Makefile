@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: serve test build check lint bench clean
+.PHONY: serve test build build-root check lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ serve: $(VENV)/.runtime
 
 build: $(VENV)/.runtime
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# For hosts that serve the site at a domain root (Netlify, Cloudflare Pages): only the 404
+# page depends on site_url, so build with the host's address, e.g. SITE_URL=https://x.org/
+build-root: $(VENV)/.runtime
+	printf 'INHERIT: mkdocs.yml\nsite_url: %s\n' "$(SITE_URL)" > mkdocs.root.yml
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -f mkdocs.root.yml
 
 check: $(VENV)/.runtime
 	$(BIN)/python -m citereview check

@@ -12,9 +12,11 @@ bibliography would be parsed (and formatted) once per page instead of once per b
 from __future__ import annotations
 
 import datetime as _dt
+import difflib
 import hashlib
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -250,3 +252,10 @@ def _read_review(raw: Any, label: str, line: int, err) -> Review:
         date=date,
         note=str(raw["note"]) if raw.get("note") else None,
     )
+
+
+def unknown_key_message(key: str, known: Iterable[str]) -> str:
+    """The message for a key the bibliography lacks, with the closest existing keys."""
+    close = difflib.get_close_matches(key, list(known), n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(close)}?" if close else "; no similar key in the bibliography"
+    return f"unknown citation key '{key}'{hint}"

@@ -7,7 +7,8 @@ processor          priority  job
 =================  ========  ==========================================================
 preprocessor       30        catch front matter an engine could not parse (shown as text
                              otherwise): warn with file and line, keep it off the page
-block processor    110       expand the ``[bibliography]`` marker into the site-wide list
+block processor    110       expand ``[bibliography]`` and ``[review-queue]`` markers into
+                             the site-wide reference list and the review queue
 inline processor   175       turn ``[@key]`` groups and ``[citation needed]`` into
                              placeholders; above ``reference`` (170) and ``link`` (160)
                              so brackets are ours first, below ``backtick`` (190) and
@@ -24,10 +25,10 @@ build one extension instance per page.
 
 from __future__ import annotations
 
-import difflib
 import logging
 import re
 import xml.etree.ElementTree as etree
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 import yaml
@@ -40,6 +41,8 @@ from markdown.treeprocessors import Treeprocessor
 
 from . import bibliography as bibmod
 from . import context, site
+from .bibliography import unknown_key_message
+from .frontmatter import validate_front_matter
 from .model import CiteGroup, Diagnostic, PageCitations, Reference
 from .parse import GROUP_PATTERN, NEEDED_GROUP, parse_group
 from .render import format_reference
@@ -93,7 +96,10 @@ class CiteReviewExtension(Extension):
         md.registerExtension(self)
         self.md = md
         md.preprocessors.register(FrontMatterGuard(md, self), "citereview-front-matter", 30)
-        md.parser.blockprocessors.register(BibliographyBlock(md.parser, self), "citereview-bibliography", 110)
+        blocks = md.parser.blockprocessors
+        blocks.register(MarkerBlock(md.parser, self, "bibliography", _build_bibliography),
+                        "citereview-bibliography", 110)
+        blocks.register(MarkerBlock(md.parser, self, "review-queue", _build_queue), "citereview-review-queue", 110)
         pattern = rf"(?:\[(?i:citation needed)\]|{GROUP_PATTERN})"
         md.inlinePatterns.register(CitationInline(pattern, self), "citereview", 175)
         md.treeprocessors.register(CitationTree(md, self), "citereview", 15)
@@ -132,6 +138,11 @@ class FrontMatterGuard(Preprocessor):
         self.ext = ext
 
     def run(self, lines: list[str]) -> list[str]:
+        page = self.ext.page()
+        src = site.read_page(self.ext.path("docs_dir"), page) if page else None
+        if src is not None:  # engines strip front matter before us: validate the source file
+            for diag in validate_front_matter(self.ext.display_path(page), src.text):
+                report(diag)
         if not lines or lines[0].strip() != "---":
             return lines
         end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
@@ -152,8 +163,7 @@ class FrontMatterGuard(Preprocessor):
         except ValueError as exc:  # e.g. a date like 2026-13-01
             problem = f"malformed front matter: {exc}"
             line = 2
-        if problem:
-            page = self.ext.page()
+        if problem and src is None:  # with a source file, validate_front_matter reported it
             where = self.ext.display_path(page) if page else "<page>"
             report(Diagnostic(where, line, problem, code="front-matter"))
         return lines[end + 1 :]
@@ -258,7 +268,10 @@ class CitationTree(Treeprocessor):
                 loc = etree.SubElement(wrap, "span", {"class": "ke-cite__locator"})
                 loc.text = f"({item.suffix})"
                 last = loc
-            tip = etree.SubElement(wrap, "span", {"class": "ke-cite__tip", "role": "tooltip", "id": tip_id})
+            # Previews repeat the reference list: keep them out of the search index.
+            tip = etree.SubElement(wrap, "span", {
+                "class": "ke-cite__tip", "role": "tooltip", "id": tip_id, "data-search-exclude": "",
+            })
             text = etree.SubElement(tip, "span", {"class": "ke-cite__text"})
             text.text = self.ext.stash(format_reference(ref, style, bib.digest).preview)
             meta = etree.SubElement(tip, "span", {"class": "ke-cite__meta"})
@@ -345,19 +358,13 @@ class CitationTree(Treeprocessor):
                     if item.key in unknown:
                         found = True
                         report(Diagnostic(self.ext.display_path(rel), occ.line,
-                                          unknown_key_message(item.key, bib), col=occ.col,
+                                          unknown_key_message(item.key, bib.references), col=occ.col,
                                           level="warning", code="unknown-key"))
         if not found:
             for key in sorted(unknown):
                 where = self.ext.display_path(page) if page else "<page>"
-                report(Diagnostic(where, 1, unknown_key_message(key, bib), level="warning",
+                report(Diagnostic(where, 1, unknown_key_message(key, bib.references), level="warning",
                                   code="unknown-key"))
-
-
-def unknown_key_message(key: str, bib: bibmod.Bibliography) -> str:
-    close = difflib.get_close_matches(key, list(bib.references), n=3, cutoff=0.6)
-    hint = f"; did you mean {', '.join(close)}?" if close else "; no similar key in the bibliography"
-    return f"unknown citation key '{key}'{hint}"
 
 
 def reference_badges(parent: etree.Element, ref: Reference) -> etree.Element:
@@ -376,20 +383,35 @@ def reference_badges(parent: etree.Element, ref: Reference) -> etree.Element:
     return meta
 
 
-class BibliographyBlock(BlockProcessor):
-    """``[bibliography]`` alone in a paragraph: every reference with status and citing pages."""
+def _build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
+    from .bibpage import build_bibliography
 
-    MARKER = re.compile(r"^\s*\[bibliography\]\s*$", re.I)
+    build_bibliography(parent, ext)
 
-    def __init__(self, parser, ext: CiteReviewExtension):
+
+def _build_queue(parent: etree.Element, ext: CiteReviewExtension) -> None:
+    from .queue import build_queue
+
+    build_queue(parent, ext)
+
+
+class MarkerBlock(BlockProcessor):
+    """A reserved marker alone in a paragraph, expanded into site-wide content.
+
+    ``[bibliography]``: every reference with status and citing pages (bibpage.py);
+    ``[review-queue]``: everything still to review (queue.py).
+    """
+
+    def __init__(self, parser, ext: CiteReviewExtension, marker: str,
+                 build: Callable[[etree.Element, CiteReviewExtension], None]):
         super().__init__(parser)
         self.ext = ext
+        self.marker = re.compile(rf"^\s*\[{re.escape(marker)}\]\s*$", re.I)
+        self.build = build
 
     def test(self, parent: etree.Element, block: str) -> bool:
-        return bool(self.MARKER.match(block))
+        return bool(self.marker.match(block))
 
     def run(self, parent: etree.Element, blocks: list[str]) -> None:
         blocks.pop(0)
-        from .bibpage import build_bibliography
-
-        build_bibliography(parent, self.ext)
+        self.build(parent, self.ext)

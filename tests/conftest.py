@@ -82,6 +82,18 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         super().send_error(code, message, explain)
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        """Browsers drop connections they no longer need; that is not a test failure."""
+        import sys as _sys
+
+        if isinstance(_sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
+
 @dataclass(frozen=True)
 class Served:
     """A running static server: ``url`` is the site's root, under the sub-path."""
@@ -99,9 +111,7 @@ def served_site(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         target.parent.mkdir(parents=True, exist_ok=True)
         target.symlink_to(built_site, target_is_directory=True)
     handler = type("Handler", (_Handler,), {"not_found": built_site / "404.html"})
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(handler, directory=str(docroot))
-    )
+    server = _Server(("127.0.0.1", 0), functools.partial(handler, directory=str(docroot)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     origin = f"http://127.0.0.1:{server.server_address[1]}"

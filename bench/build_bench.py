@@ -1,0 +1,624 @@
+"""Citation benchmark: what does ``citereview`` cost on top of a plain Material build?
+
+Generates a synthetic site in a temporary directory (pages of realistic prose with Pandoc
+citations, a CSL-YAML bibliography in our format and an equivalent BibTeX file) and builds
+it with plain ``mkdocs build`` three ways:
+
+  (a) plain Material, citations left as text (the baseline),
+  (b) with our ``citereview`` extension and hooks,
+  (c) with mkdocs-bibtex in its default pybtex mode (no pandoc), the usual reference point.
+
+It prints each build's time and its ratio to (a), cold and warm, then the scaling of (b)
+against (a) from ``--pages`` to ten times as many. The targets are printed as PASS/FAIL
+words, never asserted: timings depend on the machine, so they belong in a benchmark
+report, not in a test that could fail on a busy CI runner.
+
+Measurements
+------------
+cold
+    A fresh ``python -m mkdocs build`` process per run: interpreter start, imports,
+    bibliography parsing and formatting all included, no in-process cache survives.
+warm
+    The ``mkdocs serve`` edit loop, reproduced in one worker process exactly as
+    ``mkdocs.commands.serve`` does it: load the config, call the plugins' ``on_startup``
+    once, build once (not timed), then per run *edit one page* (append a cited sentence),
+    reload the config and call ``mkdocs.commands.build.build`` again. We edit a page rather
+    than rebuilding an unchanged tree because that is what triggers a rebuild in
+    ``mkdocs serve``, and because caches keyed on file content or mtime (ours are) must not
+    be able to skip work a real edit would cause.
+scaling
+    The same worker at ``--pages`` and at 10 × ``--pages`` for (a) and (b), once each (the
+    big site takes minutes): first in-process build and warm rebuild, per page. The
+    extension's overhead per page (b − a) should stay flat if its cost is linear in pages.
+
+Usage: ``python bench/build_bench.py [--pages 200] [--runs 3] [--skip-bibtex]
+[--skip-scaling] [--profile]``. mkdocs-bibtex is optional: ``pip install -r
+bench/requirements.txt``; without it, variant (c) is reported as skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import json
+import logging
+import os
+import pstats
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+HOOKS = REPO / "citereview" / "mkdocs_hooks.py"
+TARGET_COLD = 1.15
+TARGET_WARM = 1.05
+#: Overhead per page at 10x the pages may grow by this factor and still count as linear
+#: (timing noise on a shared machine; a quadratic cost would show as ~10x).
+LINEAR_TOLERANCE = 1.25
+VARIANTS = {"plain": "(a) plain Material", "ours": "(b) citereview", "bibtex": "(c) mkdocs-bibtex"}
+
+# ---------------------------------------------------------------------------------------
+# Synthetic content
+# ---------------------------------------------------------------------------------------
+
+FAMILIES = """Abdallah Berman Carhart Daly Fava Gomez Hashimoto Ionescu Jansen Krystal Lener
+Murrough Nemeroff Olsen Popova Quinn Rosenblat Sanacora Thase Usman Vollenweider Wilkinson
+Xu Yamada Zarate Andrade Bahji Coyle Duman Esterlis Fond Grunebaum Hess Iadarola Kishimoto
+Lally McIntyre Newport Ostadhadi Phillips Rodrigues Singh Trivedi Vande Weber Zanos""".split()
+GIVENS = "Anna Ben Carla David Elena Farid Grace Hiro Ines Jonas Kemal Lena Maria Noor Oskar".split()
+JOURNALS = """Am J Psychiatry|JAMA Psychiatry|Lancet Psychiatry|Biol Psychiatry|Mol Psychiatry
+|Neuropsychopharmacology|J Affect Disord|Br J Psychiatry|Psychol Med|Anesth Analg
+|Int J Neuropsychopharmacol|J Clin Psychiatry|Nature|N Engl J Med|BMJ""".replace("\n", "").split("|")
+TITLE_WORDS = """ketamine esketamine depression infusion intranasal randomized trial efficacy safety
+treatment-resistant suicidal ideation glutamate NMDA receptor antagonist rapid antidepressant
+effects adults adolescents placebo-controlled meta-analysis systematic review cohort outcomes
+dissociation bladder toxicity abuse liability maintenance dosing remission relapse""".split()
+SUBJECTS = ["Ketamine", "Esketamine", "A single subanaesthetic infusion", "Intranasal esketamine",
+            "Repeated dosing", "The racemic mixture", "Oral ketamine", "Maintenance treatment",
+            "NMDA receptor blockade", "The active metabolite"]
+VERBS = ["reduced", "was associated with", "did not change", "modestly improved", "increased",
+         "rapidly lowered", "was compared with", "predicted", "was linked to", "outperformed"]
+OBJECTS = ["depressive symptoms", "suicidal ideation", "relapse rates", "blood pressure",
+           "dissociative effects", "urinary tract symptoms", "remission at four weeks",
+           "response rates", "cognitive test scores", "plasma BDNF levels"]
+SETTINGS = ["in adults with treatment-resistant depression", "in a placebo-controlled trial",
+            "in an open-label extension", "in outpatients", "in emergency department patients",
+            "in older adults", "in a naturalistic cohort", "compared with midazolam",
+            "over 24 hours", "within one week"]
+LOCATORS = ["p. 33", "pp. 210-214", "table 2", "fig. 3", "chap. 4", "suppl. S1"]
+
+
+@dataclass
+class Site:
+    """Paths of one generated site."""
+
+    root: Path
+    docs: Path
+    pages: int
+    configs: dict[str, Path] = field(default_factory=dict)
+    edit_page: Path | None = None
+    edit_key: str = ""
+    md_files: int = 0
+
+
+def make_references(rng: random.Random, count: int) -> list[dict[str, Any]]:
+    """CSL items in our format: mostly journal articles, some books and web pages."""
+    refs: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    evidence = ["meta-analysis", "systematic-review", "randomised-trial", "observational-study",
+                "case-report", "animal-or-cell-study", "narrative-review", "guideline"]
+    for i in range(count):
+        authors = [{"family": rng.choice(FAMILIES), "given": rng.choice(GIVENS)}
+                   for _ in range(rng.randint(1, 6))]
+        year = rng.randint(1995, 2025)
+        words = rng.sample(TITLE_WORDS, rng.randint(5, 11))
+        key = f"{authors[0]['family'].lower()}{year}{words[0].lower().split('-')[0]}"
+        while key in seen:
+            key += "x"
+        seen.add(key)
+        title = " ".join(words).capitalize()
+        kind = "article-journal" if i % 20 not in (7, 13) else ("book" if i % 20 == 7 else "webpage")
+        ref: dict[str, Any] = {"id": key, "type": kind, "author": authors, "title": title}
+        if kind == "article-journal":
+            first = rng.randint(1, 2400)
+            ref.update({
+                "container-title": rng.choice(JOURNALS), "issued": {"date-parts": [[year]]},
+                "volume": str(rng.randint(1, 190)), "issue": str(rng.randint(1, 12)),
+                "page": f"{first}-{first + rng.randint(4, 14)}", "DOI": f"10.{1000 + i}/bench.{year}.{i}",
+            })
+        elif kind == "book":
+            ref.update({"publisher": "Oxford University Press", "publisher-place": "Oxford",
+                        "issued": {"date-parts": [[year]]}})
+        else:
+            ref.update({"URL": f"https://example.org/ketamine/{key}", "issued": {"date-parts": [[year]]}})
+        ref["evidence"] = rng.choice(evidence)
+        ref["review"] = {"status": "unreviewed"}
+        refs.append(ref)
+    return refs
+
+
+def bibtex_entry(ref: dict[str, Any]) -> str:
+    """The same reference as BibTeX, for mkdocs-bibtex (pybtex's plain style)."""
+    authors = " and ".join(f"{a['family']}, {a['given']}" for a in ref["author"])
+    year = ref["issued"]["date-parts"][0][0]
+    fields = {"author": authors, "title": "{" + ref["title"] + "}", "year": str(year)}
+    if ref["type"] == "article-journal":
+        kind = "article"
+        fields.update({"journal": ref["container-title"], "volume": ref["volume"],
+                       "number": ref["issue"], "pages": ref["page"].replace("-", "--"), "doi": ref["DOI"]})
+    elif ref["type"] == "book":
+        kind = "book"
+        fields.update({"publisher": ref["publisher"], "address": ref["publisher-place"]})
+    else:
+        kind = "misc"
+        fields.update({"howpublished": "\\url{" + ref["URL"] + "}"})
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields.items())
+    return f"@{kind}{{{ref['id']},\n{body}\n}}\n"
+
+
+def citation(rng: random.Random, keys: list[str]) -> str:
+    """One citation group: mostly single keys, some multi-citations, locators and prefixes."""
+    roll = rng.random()
+    if roll < 0.15:
+        return "[" + "; ".join(f"@{k}" for k in rng.sample(keys, rng.randint(2, 3))) + "]"
+    if roll < 0.27:
+        return f"[@{rng.choice(keys)}, {rng.choice(LOCATORS)}]"
+    if roll < 0.32:
+        return f"[see @{rng.choice(keys)}, {rng.choice(LOCATORS)}]"
+    return f"[@{rng.choice(keys)}]"
+
+
+def sentence(rng: random.Random) -> str:
+    return f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(OBJECTS)} {rng.choice(SETTINGS)}"
+
+
+def make_page(rng: random.Random, title: str, keys: list[str], cites: int) -> str:
+    """A page of prose, lists, a table and an admonition carrying ``cites`` citation groups."""
+    # Draw a page's keys from a local pool so references repeat on a page, as they do.
+    pool = rng.sample(keys, min(len(keys), max(3, cites * 2 // 3)))
+    sentences = max(cites * 2, 30)
+    cited = set(rng.sample(range(sentences), min(cites, sentences)))
+    out = [f"# {title}", "", f"{sentence(rng)}. This page is synthetic benchmark text.", ""]
+    for i in range(sentences):
+        if i % 8 == 0:
+            out += ["", f"## {rng.choice(OBJECTS).capitalize()} {i // 8 + 1}", ""]
+        text = sentence(rng)
+        if i in cited:
+            text += " " + citation(rng, pool)
+        if i % 8 == 5:
+            out.append(f"- {text}.")
+        elif i % 16 == 6:
+            out += ["", "| Outcome | Finding |", "| --- | --- |", f"| {rng.choice(OBJECTS)} | {text} |", ""]
+        elif i % 24 == 7:
+            out += ["", '!!! note "Evidence"', "", f"    {text}.", ""]
+        else:
+            out.append(f"{text}.")
+            if i % 4 == 3:
+                out.append("")
+    return "\n".join(out) + "\n"
+
+
+def generate(root: Path, pages: int, n_refs: int, cites: int, seed: int = 1) -> Site:
+    """Write docs, bibliographies and the three mkdocs configs below ``root``."""
+    rng = random.Random(seed)
+    docs = root / "docs"
+    bib_dir = root / "bib"
+    docs.mkdir(parents=True)
+    bib_dir.mkdir()
+    refs = make_references(rng, n_refs)
+    keys = [r["id"] for r in refs]
+    header = "# Synthetic benchmark bibliography (CSL-YAML + evidence + review).\n"
+    (bib_dir / "bibliography.yaml").write_text(
+        header + yaml.safe_dump({"references": refs}, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    (bib_dir / "refs.bib").write_text("\n".join(bibtex_entry(r) for r in refs), encoding="utf-8")
+
+    site = Site(root=root, docs=docs, pages=pages)
+    (docs / "index.md").write_text("# Benchmark site\n\nSynthetic pages with citations.\n", encoding="utf-8")
+    per_section = 25
+    for i in range(pages):
+        section = docs / f"topic-{i // per_section + 1:02d}"
+        section.mkdir(exist_ok=True)
+        path = section / f"page-{i + 1:04d}.md"
+        path.write_text(make_page(rng, f"Topic page {i + 1}", keys, cites), encoding="utf-8")
+        if site.edit_page is None:
+            site.edit_page = path
+    site.edit_key = keys[0]
+    # The site-wide list: our `[bibliography]` marker, mkdocs-bibtex's `\full_bibliography`.
+    (docs / "references.md").write_text("# References\n\n[bibliography]\n", encoding="utf-8")
+    site.md_files = pages + 2
+    write_configs(site, bib_dir)
+    return site
+
+
+def repo_extensions() -> list[Any]:
+    """The repo's ``markdown_extensions`` minus ours, with snippet paths made absolute."""
+    data = yaml.safe_load((REPO / "mkdocs.yml").read_text(encoding="utf-8"))
+    result: list[Any] = []
+    for item in data.get("markdown_extensions", []):
+        name = item if isinstance(item, str) else next(iter(item))
+        if name == "citereview":
+            continue
+        if name == "pymdownx.snippets" and isinstance(item, dict):
+            opts = dict(item[name] or {})
+            opts["base_path"] = [str(REPO)]
+            item = {name: opts}
+        result.append(item)
+    return result
+
+
+def write_configs(site: Site, bib_dir: Path) -> None:
+    """Three configs that differ only in how citations are processed."""
+    base: dict[str, Any] = {
+        "site_name": "Citation benchmark",
+        "docs_dir": str(site.docs),
+        "theme": {"name": "material", "font": False},
+        "plugins": ["search"],
+        "markdown_extensions": repo_extensions(),
+    }
+    plain = dict(base)
+    ours = dict(base, hooks=[str(HOOKS)])
+    ours["markdown_extensions"] = [*base["markdown_extensions"], {"citereview": {
+        "bibliography": str(bib_dir / "bibliography.yaml"), "docs_dir": str(site.docs)}}]
+    # mkdocs-bibtex: default SimpleRegistry (pybtex "plain" style); with `csl_file` it would
+    # shell out to pandoc instead. It needs the footnotes extension (already in the list).
+    bibtex = dict(base, plugins=["search", {"bibtex": {"bib_file": str(bib_dir / "refs.bib")}}])
+    for name, cfg in (("plain", plain), ("ours", ours), ("bibtex", bibtex)):
+        path = site.root / f"mkdocs-{name}.yml"
+        path.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+        site.configs[name] = path
+
+
+def use_bibtex_full_list(site: Site, on: bool) -> None:
+    """Swap references.md between our marker and mkdocs-bibtex's full-bibliography command."""
+    ours = "# References\n\n[bibliography]\n"
+    theirs = "# References\n\n\\full_bibliography\n"
+    (site.docs / "references.md").write_text(theirs if on else ours, encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------
+# Measuring
+# ---------------------------------------------------------------------------------------
+
+
+def env() -> dict[str, str]:
+    return dict(os.environ, NO_MKDOCS_2_WARNING="1", PYTHONHASHSEED="0")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cold_build(site: Site, variant: str) -> tuple[float, float, int]:
+    """One fresh ``mkdocs build`` process; returns (wall s, CPU s, warning lines).
+
+    CPU time (user + system of the child) is the figure we compare: MkDocs builds on one
+    thread, so it is the work done, whatever else the machine is running; wall time is
+    printed alongside.
+    """
+    out = site.root / f"site-{variant}"
+    cmd = [sys.executable, "-m", "mkdocs", "build", "-f", str(site.configs[variant]), "-d", str(out)]
+    use_bibtex_full_list(site, variant == "bibtex")
+    cpu0 = _children_cpu()
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=site.root, env=env(), capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    cpu = _children_cpu() - cpu0
+    if proc.returncode != 0:
+        raise SystemExit(f"{variant}: mkdocs build failed:\n{proc.stderr[-3000:]}")
+    return elapsed, cpu, sum(1 for line in proc.stderr.splitlines() if line.startswith("WARNING"))
+
+
+def warm_builds(site: Site, variant: str, runs: int, profile: Path | None = None) -> dict[str, Any]:
+    """Run the serve-loop worker in a fresh process; returns its JSON result."""
+    use_bibtex_full_list(site, variant == "bibtex")
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", str(site.configs[variant]),
+           "--site-dir", str(site.root / f"site-{variant}-warm"), "--runs", str(runs),
+           "--edit-page", str(site.edit_page), "--edit-key", site.edit_key]
+    if profile:
+        cmd += ["--profile-out", str(profile)]
+    proc = subprocess.run(cmd, cwd=site.root, env=env(), capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"{variant}: warm worker failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+class _Count(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+class _GCTimer:
+    """Seconds spent in the cyclic garbage collector: it grows with everything kept alive."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self._start = 0.0
+        gc.callbacks.append(self)
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.process_time()
+        else:
+            self.total += time.process_time() - self._start
+
+
+def worker(config_file: str, site_dir: str, runs: int, edit_page: str, edit_key: str,
+           profile_out: str | None) -> None:
+    """The ``mkdocs serve`` rebuild loop, in this process (see the module docstring)."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    counter = _Count()
+    mk_log = logging.getLogger("mkdocs")
+    mk_log.addHandler(counter)
+    mk_log.propagate = False
+    mk_log.setLevel(logging.WARNING)
+    gc_timer = _GCTimer()
+
+    def get_config():
+        return load_config(config_file=config_file, site_dir=site_dir)
+
+    def timed(config, profile_path: str | None) -> dict[str, float]:
+        profiler = cProfile.Profile() if profile_path else None
+        gc0, cpu0, wall0 = gc_timer.total, time.process_time(), time.perf_counter()
+        if profiler:
+            profiler.enable()
+        build(config)
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(profile_path)
+        return {"wall": time.perf_counter() - wall0, "cpu": time.process_time() - cpu0,
+                "gc": gc_timer.total - gc0}
+
+    page = Path(edit_page)
+    original = page.read_text(encoding="utf-8")
+    try:
+        config = get_config()
+        config.plugins.on_startup(command="serve", dirty=False)
+        first = timed(config, profile_out)
+        first_warnings = counter.count
+        rebuilds: list[dict[str, float]] = []
+        for i in range(runs):
+            with page.open("a", encoding="utf-8") as fh:
+                fh.write(f"\nAn edited sentence, revision {i + 1} [@{edit_key}].\n")
+            config = get_config()
+            last = profile_out is not None and i == runs - 1
+            rebuilds.append(timed(config, f"{profile_out}.warm" if last else None))
+        config.plugins.on_shutdown()
+    finally:
+        page.write_text(original, encoding="utf-8")
+    print(json.dumps({"first": first, "warm": rebuilds, "warnings_first_build": first_warnings}))
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+@dataclass
+class Result:
+    """Timings of one variant on one site: CPU seconds are compared, wall shown."""
+
+    cold_wall: list[float] = field(default_factory=list)
+    cold_cpu: list[float] = field(default_factory=list)
+    first: dict[str, float] = field(default_factory=dict)
+    warm: list[dict[str, float]] = field(default_factory=list)
+    warnings: int = 0
+
+    @property
+    def cold(self) -> float:
+        return _median(self.cold_cpu)
+
+    def warm_median(self, key: str = "cpu") -> float:
+        return _median([w[key] for w in self.warm])
+
+
+def measure(site: Site, variants: list[str], runs: int, with_cold: bool = True) -> dict[str, Result]:
+    """Cold runs interleaved across variants (drift hits all alike), then the warm worker."""
+    results = {v: Result() for v in variants}
+    if with_cold:
+        for r in range(runs):
+            for v in variants:
+                wall, cpu, warnings = cold_build(site, v)
+                results[v].cold_wall.append(wall)
+                results[v].cold_cpu.append(cpu)
+                results[v].warnings = warnings
+                print(f"  cold run {r + 1}/{runs} {VARIANTS[v]}: {cpu:.2f} s CPU, {wall:.2f} s wall", flush=True)
+    for v in variants:
+        data = warm_builds(site, v, runs)
+        results[v].first = data["first"]
+        results[v].warm = data["warm"]
+        if not with_cold:
+            results[v].warnings = data["warnings_first_build"]
+        print(f"  in-process {VARIANTS[v]}: first build {data['first']['cpu']:.2f} s CPU; warm rebuilds "
+              + ", ".join(f"{w['cpu']:.2f}" for w in data["warm"]) + " s CPU", flush=True)
+    return results
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def print_table(title: str, results: dict[str, Result], pages: int) -> list[str]:
+    """Markdown table (printed, and reused in the report)."""
+    plain = results["plain"]
+    lines = [f"### {title}", "",
+             "| Build | Cold CPU (s) | Cold × plain | Cold wall (s) | Warm CPU (s) | Warm × plain | "
+             "Warm wall (s) | Cold ms/page | Warnings |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for v, res in results.items():
+        lines.append(
+            f"| {VARIANTS[v]} | {res.cold:.2f} | {res.cold / plain.cold:.3f}× | {_median(res.cold_wall):.2f} | "
+            f"{res.warm_median():.2f} | {res.warm_median() / plain.warm_median():.3f}× | "
+            f"{res.warm_median('wall'):.2f} | {1000 * res.cold / pages:.1f} | {res.warnings} |")
+    return lines
+
+
+def _short(func: tuple[str, int, str]) -> str:
+    path, line, name = func
+    for marker in ("site-packages/", "/work/main/", "lib/python3"):
+        if marker in path:
+            path = path.split(marker, 1)[1]
+            break
+    return f"{path}:{line}({name})"
+
+
+def profile_delta(site: Site, rows: int = 22) -> dict[str, list[str]]:
+    """cProfile builds (a) and (b) the same way; list functions by extra cumulative time in (b).
+
+    A plain profile of (b) mixes our cost with MkDocs' and Material's; the difference per
+    function shows where the extra seconds go, including costs we cause elsewhere (a bigger
+    page for the search plugin to parse, more stashed HTML for Markdown to restore).
+    """
+    stats: dict[str, dict[str, pstats.Stats]] = {}
+    for v in ("plain", "ours"):
+        prof = site.root / f"{v}.prof"
+        warm_builds(site, v, 1, profile=prof)
+        stats[v] = {"first build": pstats.Stats(str(prof)), "warm rebuild": pstats.Stats(f"{prof}.warm")}
+    result: dict[str, list[str]] = {}
+    for phase in ("first build", "warm rebuild"):
+        ours = {k: v[3] for k, v in stats["ours"][phase].stats.items()}  # type: ignore[attr-defined]
+        plain = {k: v[3] for k, v in stats["plain"][phase].stats.items()}  # type: ignore[attr-defined]
+        calls = {k: v[1] for k, v in stats["ours"][phase].stats.items()}  # type: ignore[attr-defined]
+        delta = sorted(((ours[k] - plain.get(k, 0.0), k) for k in ours), reverse=True)
+        lines = [f"{'extra s':>8} {'(b) s':>8} {'(a) s':>8} {'calls (b)':>10}  function"]
+        for extra, key in delta[:rows]:
+            lines.append(f"{extra:8.3f} {ours[key]:8.3f} {plain.get(key, 0.0):8.3f} {calls[key]:10d}  {_short(key)}")
+        result[phase] = lines
+    return result
+
+
+def scaling_table(site: Site, small: dict[str, Result], big: Site,
+                  large: dict[str, Result]) -> tuple[list[str], bool, str]:
+    """Per-page CPU cost at both sizes; our overhead per page must not grow with pages."""
+    lines = [f"### Scaling ({site.md_files} vs {big.md_files} pages, in-process builds, CPU time)", "",
+             "| Pages | Build | First build (s) | ms/page | of which GC (s) | Warm rebuild (s) | ms/page "
+             "| of which GC (s) |",
+             "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    overhead: dict[str, list[float]] = {"first": [], "warm": []}
+    for s, res in ((site, small), (big, large)):
+        for v in ("plain", "ours"):
+            r = res[v]
+            lines.append(f"| {s.md_files} | {VARIANTS[v]} | {r.first['cpu']:.2f} | "
+                         f"{1000 * r.first['cpu'] / s.md_files:.1f} | {r.first['gc']:.2f} | "
+                         f"{r.warm_median():.2f} | {1000 * r.warm_median() / s.md_files:.1f} | "
+                         f"{r.warm_median('gc'):.2f} |")
+        overhead["first"].append(1000 * (res["ours"].first["cpu"] - res["plain"].first["cpu"]) / s.md_files)
+        overhead["warm"].append(1000 * (res["ours"].warm_median() - res["plain"].warm_median()) / s.md_files)
+    growth = {k: (v[1] / v[0] if v[0] > 0 else float("nan")) for k, v in overhead.items()}
+    lines += ["", "Extension overhead per page, (b) − (a): "
+              f"first build {overhead['first'][0]:.1f} → {overhead['first'][1]:.1f} ms/page "
+              f"(×{growth['first']:.2f}), warm rebuild {overhead['warm'][0]:.1f} → "
+              f"{overhead['warm'][1]:.1f} ms/page (×{growth['warm']:.2f})."]
+    # The first build carries one-off work (bibliography parse, formatting every entry) that
+    # amortises over more pages, so its overhead per page may fall; neither may grow.
+    linear = all(g <= LINEAR_TOLERANCE for g in growth.values())
+    detail = (f"overhead per page ×{growth['first']:.2f} (first build) and ×{growth['warm']:.2f} (warm) at "
+              f"10× the pages; limit ×{LINEAR_TOLERANCE}")
+    return lines, linear, detail
+
+
+# ---------------------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pages", type=int, default=200, help="content pages (default 200)")
+    parser.add_argument("--refs", type=int, default=400, help="bibliography entries (default 400)")
+    parser.add_argument("--cites-per-page", type=int, default=20, help="citation groups per page (default 20)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per measurement; medians reported (default 3)")
+    parser.add_argument("--skip-bibtex", action="store_true", help="do not build with mkdocs-bibtex")
+    parser.add_argument("--skip-scaling", action="store_true", help="skip the 10x pages scaling run")
+    parser.add_argument("--profile", action="store_true", help="cProfile build (b) and print citereview hot spots")
+    parser.add_argument("--keep", action="store_true", help="keep the generated sites (path printed)")
+    parser.add_argument("--report", type=Path, help="also write the tables as Markdown to this file")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--site-dir", help=argparse.SUPPRESS)
+    parser.add_argument("--edit-page", help=argparse.SUPPRESS)
+    parser.add_argument("--edit-key", help=argparse.SUPPRESS)
+    parser.add_argument("--profile-out", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.worker:
+        worker(args.worker, args.site_dir, args.runs, args.edit_page, args.edit_key, args.profile_out)
+        return 0
+
+    variants = ["plain", "ours"]
+    bibtex_note = ""
+    if not args.skip_bibtex:
+        try:
+            from importlib.metadata import PackageNotFoundError, version
+
+            bibtex_note = f"mkdocs-bibtex {version('mkdocs-bibtex')} (pybtex plain style, no pandoc)"
+            variants.append("bibtex")
+        except PackageNotFoundError:  # optional: report it and go on
+            bibtex_note = "mkdocs-bibtex not installed (pip install -r bench/requirements.txt): skipped"
+
+    root = Path(tempfile.mkdtemp(prefix="citebench-"))
+    report: list[str] = []
+    try:
+        print(f"Generating {args.pages} pages x {args.cites_per_page} citations, {args.refs} references "
+              f"in {root}", flush=True)
+        site = generate(root / "small", args.pages, args.refs, args.cites_per_page)
+        print(f"Measuring (median of {args.runs}); {bibtex_note or 'mkdocs-bibtex skipped'}", flush=True)
+        small = measure(site, variants, args.runs)
+
+        head = (f"{site.md_files} pages ({args.pages} content + index + references list), "
+                f"{args.cites_per_page} citation groups/page, {args.refs} references, median of {args.runs}; "
+                f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+        report += [f"Setup: {head}.", ""]
+        report += print_table("Build times", small, site.md_files)
+        cold_ratio = small["ours"].cold / small["plain"].cold
+        warm_ratio = small["ours"].warm_median() / small["plain"].warm_median()
+        checks = [
+            f"- cold ≤ {TARGET_COLD}× plain: **{verdict(cold_ratio <= TARGET_COLD)}** ({cold_ratio:.3f}×)",
+            f"- warm ≤ {TARGET_WARM}× plain: **{verdict(warm_ratio <= TARGET_WARM)}** ({warm_ratio:.3f}×)",
+        ]
+
+        if not args.skip_scaling:
+            big_pages = args.pages * 10
+            print(f"Scaling: generating {big_pages} pages (one run each)", flush=True)
+            big = generate(root / "big", big_pages, args.refs, args.cites_per_page)
+            large = measure(big, ["plain", "ours"], 1, with_cold=False)
+            lines, linear, detail = scaling_table(site, small, big, large)
+            report += ["", *lines]
+            checks.append(f"- linear in pages: **{verdict(linear)}** ({detail})")
+        report += ["", "### Targets for (b) citereview", "", *checks]
+
+        if args.profile:
+            print("Profiling build (b) ...", flush=True)
+            for label, lines in profile_delta(site).items():
+                report += ["", f"### cProfile, {label}: extra cumulative time of (b) over (a), per function",
+                           "", "```", *lines, "```"]
+
+        print("\n" + "\n".join(report))
+        if args.report:
+            args.report.write_text("\n".join(report) + "\n", encoding="utf-8")
+    finally:
+        if args.keep:
+            print(f"\nSites kept in {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
