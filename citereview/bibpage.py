@@ -38,8 +38,8 @@ def build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
 
     counts = Counter(ref.review.status for ref in bib.references.values())
     summary = etree.SubElement(parent, "p", {"class": "ke-bib-summary"})
-    summary.text = f"{len(bib)} references. " + ", ".join(
-        f"{STATUS_LABELS[s].lower()}: {counts[s]}" for s in REVIEW_STATUSES if counts[s]
+    summary.text = f"{len(bib)} references: " + ", ".join(
+        f"{counts[s]} {STATUS_LABELS[s].lower()}" for s in REVIEW_STATUSES if counts[s]
     ) + "."
 
     ol = etree.SubElement(parent, "ul", {"class": "ke-bibliography"})
