@@ -57,6 +57,7 @@ _CONTAINER_RE = re.compile(r"^\s{0,3}(?:[-*+]\s|\d+[.)]\s|!!!|\?\?\?|===|:\s|\[\
 _FENCE_RE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})")
 _CODE_SPAN_RE = re.compile(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)", re.S)
 _COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
+_UNIT_LINE_RE = re.compile(r"^\s*(?:\||[-*+]\s|\d+[.)]\s)")
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'])")
 
 
@@ -113,25 +114,36 @@ def mask_code(text: str) -> str:
 
 
 def _sentence_around(text: str, start: int, end: int) -> str:
-    """The sentence (or table cell / list item) that a citation at ``start`` supports."""
+    """The sentence (or table row / list item) that a citation at ``start`` supports.
+
+    Prose is often wrapped over several lines, so the sentence is looked for in the whole
+    paragraph; a table row or a list item stands on its own line and is its own unit.
+    """
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
-    line = text[line_start : line_end if line_end != -1 else len(text)]
-    offset = start - line_start
-    pieces = _SENTENCE_END_RE.split(line)
+    line_end = len(text) if line_end == -1 else line_end
+    if _UNIT_LINE_RE.match(text[line_start:line_end]):
+        block_start, block_end = line_start, line_end
+    else:
+        block_start = max(text.rfind("\n\n", 0, start) + 2, 0) if "\n\n" in text[:start] else 0
+        found = text.find("\n\n", end)
+        block_end = len(text) if found == -1 else found
+    block = text[block_start:block_end].replace("\n", " ")
+    offset = start - block_start
     pos = 0
-    for piece in pieces:
-        idx = line.find(piece, pos)
+    for piece in _SENTENCE_END_RE.split(block):
+        idx = block.find(piece, pos)
         if idx <= offset <= idx + len(piece):
             return _tidy(piece)
         pos = idx + len(piece)
-    return _tidy(line)
+    return _tidy(block)
 
 
 def _tidy(s: str) -> str:
     s = _SCAN_RE.sub("", s)
     s = re.sub(r"^\s*(?:[-*+]|\d+\.|>|\|)\s*", "", s)
     s = re.sub(r"[*_`]+", "", s)
+    s = re.sub(r"\s+([.,;:!?])", r"\1", s)  # the removed citation leaves "claim ."
     return re.sub(r"\s+", " ", s).strip(" |")
 
 

@@ -44,7 +44,7 @@ def test_scan_positions_and_sentence() -> None:
     found = list(scan_source(text))
     assert [(o.line, o.col) for o in found] == [(7, 27), (9, 11)]
     assert found[0].group.items[0].key == "k"
-    assert found[0].sentence == "Second claim ."
+    assert found[0].sentence == "Second claim."
     assert found[1].group.needed
 
 
@@ -61,6 +61,11 @@ def test_scan_skips_code_front_matter_and_comments() -> None:
 def test_indented_content_of_containers_is_scanned() -> None:
     text = "- item\n\n    [@inlist]\n\n!!! note\n\n    [@inadmonition]\n\n=== \"Tab\"\n\n    [@intab]\n"
     assert [o.group.items[0].key for o in scan_source(text)] == ["inlist", "inadmonition", "intab"]
+
+
+def test_sentence_spans_wrapped_lines_but_not_table_rows() -> None:
+    text = "Intro.\n\nFirst one. The second is\nwrapped over lines [@a]. Third.\n\n| cell | row [@b] |\n"
+    assert [o.sentence for o in scan_source(text)] == ["The second is wrapped over lines.", "cell | row"]
 
 
 def test_page_title() -> None:
