@@ -3,8 +3,9 @@
 Why it is set up this way:
 
 - The browser is the system Chromium (env ``CHROMIUM``, else ``/usr/bin/chromium``, else a
-  ``chromium``/``google-chrome`` on ``PATH``), never a download by ``playwright install``: the
-  suite must run offline, on a pinned Playwright, against the browser readers actually use.
+  ``chromium``/``google-chrome`` on ``PATH``, else one a contributor downloaded with
+  ``python -m playwright install chromium``). The suite never downloads a browser itself: it
+  must run offline, on a pinned Playwright, against the browser readers actually use.
 - Without a Chromium these tests are skipped with the reason, except when ``CI`` is set: then
   they fail, so a CI run can never go green without having driven a real browser.
 - DNS is switched off for every host except 127.0.0.1 (``--host-resolver-rules``). A page that
@@ -108,8 +109,9 @@ def find_chromium() -> str | None:
 
 def unavailable(reason: str) -> None:
     """Skip with ``reason`` on a contributor's machine; fail under CI (env ``CI`` set)."""
-    hint = (" Install one (Debian/Ubuntu: apt-get install chromium; see README) or point the"
-            " CHROMIUM environment variable at a Chromium or Chrome binary.")
+    hint = (" Install one (Debian: apt-get install chromium; Fedora: dnf install chromium;"
+            " anywhere: python -m playwright install chromium) or point the CHROMIUM"
+            " environment variable at a Chromium or Chrome binary.")
     if os.environ.get("CI"):
         pytest.fail(f"{reason} (CI is set, so browser tests may not be skipped).{hint}",
                     pytrace=False)
@@ -309,20 +311,27 @@ def _new_context(browser: Browser, viewport: Viewport, scheme: Scheme | None,
 
 
 @pytest.fixture(scope="session")
-def chromium_path() -> str:
-    """Path of the Chromium binary, or a skip (a failure under CI) saying how to get one."""
+def playwright() -> Iterator[Playwright]:
     if sync_playwright is None:
         unavailable("Playwright is not installed (pip install -r requirements-test.txt)")
-    path = find_chromium()
-    if path is None:
-        unavailable("No Chromium found ($CHROMIUM, /usr/bin/chromium, chromium on PATH)")
-    return path  # type: ignore[return-value]
+    with sync_playwright() as driver:
+        yield driver
 
 
 @pytest.fixture(scope="session")
-def playwright(chromium_path: str) -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
+def chromium_path(playwright: Playwright) -> str:
+    """The Chromium binary, or a skip (a failure under CI) saying how to get one.
+
+    After the system browsers, a Chromium that ``python -m playwright install chromium``
+    downloaded (on a contributor's own initiative) is used too.
+    """
+    path = find_chromium()
+    if path is None and Path(playwright.chromium.executable_path).is_file():
+        path = playwright.chromium.executable_path
+    if path is None:
+        unavailable("No Chromium found ($CHROMIUM, /usr/bin/chromium, chromium or "
+                    "google-chrome on PATH, or a Playwright-downloaded Chromium)")
+    return path  # type: ignore[return-value]
 
 
 @pytest.fixture(scope="session")

@@ -32,15 +32,16 @@ AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": [
 PAGES = sweep_pages()
 
 
-def axe_violations(tab: Tab) -> list[dict[str, Any]]:
-    """Run the pinned axe-core on the page as it stands; returns its violations."""
+def axe_violations(tab: Tab, include: str | None = None) -> list[dict[str, Any]]:
+    """Run the pinned axe-core on the page as it stands (or on ``include`` only)."""
     if not AXE_SCRIPT:
         unavailable("axe-playwright-python (the pinned axe-core) is not installed")
     page = tab.page
     if not page.evaluate("typeof window.axe === 'object'"):
         page.evaluate(AXE_SCRIPT)
-    return page.evaluate("options => axe.run(document, options).then(r => r.violations)",
-                         AXE_OPTIONS)
+    return page.evaluate(
+        "([context, options]) => axe.run(context ? {include: [context]} : document, options)"
+        ".then(r => r.violations)", [include, AXE_OPTIONS])
 
 
 def describe(violations: list[dict[str, Any]]) -> str:
@@ -69,3 +70,17 @@ def test_no_wcag_violations(rel: Path, viewport: Viewport, scheme: Scheme,
     violations = axe_violations(tab)
     assert violations == [], (
         f"{page_url(rel) or '/'} ({viewport}, {scheme}):\n{describe(violations)}")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_open_citation_preview_passes(scheme: Scheme,
+                                      tabs: Callable[[Viewport, Scheme], Tab]) -> None:
+    """The preview is hidden during the page sweep; check its colours while it is open."""
+    tab = tabs("desktop", scheme)
+    tab.open("mechanism/")
+    link = tab.page.locator("sup.ke-cite a.ke-cite__num").first
+    link.focus()
+    tip = f"#{link.get_attribute('aria-describedby')}"
+    assert tab.page.locator(tip).is_visible()
+    violations = axe_violations(tab, include=tip)
+    assert violations == [], f"open preview ({scheme}):\n{describe(violations)}"
