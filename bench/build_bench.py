@@ -15,6 +15,10 @@ report, not in a test that could fail on a busy CI runner.
 
 Measurements
 ------------
+All ratios compare CPU time (user + system of the build process): MkDocs builds on one
+thread, so CPU time is the work done whatever else a shared machine is running; wall time
+is printed alongside.
+
 cold
     A fresh ``python -m mkdocs build`` process per run: interpreter start, imports,
     bibliography parsing and formatting all included, no in-process cache survives.

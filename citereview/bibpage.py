@@ -42,14 +42,16 @@ def build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
         f"{counts[s]} {STATUS_LABELS[s].lower()}" for s in REVIEW_STATUSES if counts[s]
     ) + "."
 
-    ol = etree.SubElement(parent, "ul", {"class": "ke-bibliography"})
+    listing = etree.SubElement(parent, "ul", {"class": "ke-bibliography"})
     for ref in sorted(bib.references.values(), key=_sort_key):
-        li = etree.SubElement(ol, "li", {
-            "id": f"ref-{slug(ref.id)}", "class": f"ke-ref ke-status--{ref.review.status}",
-        })
-        body = etree.SubElement(li, "span", {"class": "ke-ref__text"})
-        body.text = ext.stash(format_reference(ref, style, bib.digest).html)
-        reference_badges(li, ref)
+        # <li> as an element (its id is a link target), the formatted entry as one stashed
+        # string, and the "cited on" links as elements so engines rewrite and check them.
+        li = etree.SubElement(listing, "li", {"class": f"ke-ref ke-status--{ref.review.status}",
+                                              "id": f"ref-{slug(ref.id)}"})
+        li.text = ext.stash(
+            f'<span class="ke-ref__text">{format_reference(ref, style, bib.digest).html}</span>'
+            f"{reference_badges(ref)}"
+        )
         cited = etree.SubElement(li, "span", {"class": "ke-ref__back"})
         users = [p for p in citing.get(ref.id, []) if p.path != here]
         if not users:

@@ -25,6 +25,7 @@ build one extension instance per page.
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 import xml.etree.ElementTree as etree
@@ -69,6 +70,11 @@ def report(diag: Diagnostic, once: bool = False) -> None:
         log.info(text)
     else:
         log.warning(text)
+
+
+def esc(text: str) -> str:
+    """Escape text for HTML we assemble ourselves (attributes included)."""
+    return html.escape(text, quote=True)
 
 
 def slug(key: str) -> str:
@@ -216,91 +222,78 @@ class CitationTree(Treeprocessor):
             self._report_unknown(bib, state.unknown)
 
     # -- inline markup ------------------------------------------------------------------
+    # Citations and the References list are built as HTML strings and stashed: a page has
+    # hundreds of these nodes, and as elements every later tree processor (smartsymbols,
+    # abbr, toc, attr_list) and the serializer would walk them all again. The wrapping
+    # <sup> stays an element so that numbering follows document order.
+
     def _needed(self, el: etree.Element, state: PageCitations) -> None:
         state.needed += 1
+        n = state.needed
         el.set("class", "ke-cite ke-cite--needed")
-        item = etree.SubElement(el, "span", {"class": "ke-cite__item"})
-        tip_id = f"tip-needed-{state.needed}"
-        mark = etree.SubElement(item, "span", {
-            "class": "ke-cite__needed", "tabindex": "0", "aria-describedby": tip_id,
-            "id": f"needed-{state.needed}",
-        })
-        mark.text = "citation needed"
-        tip = etree.SubElement(item, "span", {"class": "ke-cite__tip", "role": "tooltip", "id": tip_id})
-        tip.text = ("No source is attached to this statement yet. "
-                    "Treat it with caution until a reviewer adds one or removes it.")
+        el.set("id", f"needed-{n}")  # on the element, so links from the review queue validate
+        el.text = self.ext.stash(
+            f'<span class="ke-cite__item"><span class="ke-cite__needed" tabindex="0" '
+            f'aria-describedby="tip-needed-{n}">citation needed</span>'
+            f'<span class="ke-cite__tip" role="tooltip" id="tip-needed-{n}" data-search-exclude>'
+            "No source is attached to this statement yet. Treat it with caution until a reviewer "
+            "adds one or removes it.</span></span>"
+        )
 
     def _group(self, el: etree.Element, group: CiteGroup, bib: bibmod.Bibliography,
                state: PageCitations) -> None:
         el.set("class", "ke-cite")
         style = self.ext.getConfig("style")
-        previous: etree.Element | None = None
-        for i, item in enumerate(group.items):
-            wrap = etree.SubElement(el, "span", {"class": "ke-cite__item"})
-            if i and previous is not None:
-                previous.tail = (previous.tail or "") + ","
-            previous = wrap
-            if item.prefix:
-                wrap.text = item.prefix + " "
+        parts: list[str] = []
+        for item in group.items:
+            prefix = f"{esc(item.prefix)} " if item.prefix else ""
             ref = bib.get(item.key)
             if ref is None:
                 state.unknown.append(item.key)
-                miss = etree.SubElement(wrap, "span", {"class": "ke-cite__missing"})
-                miss.text = f"[unknown source: {item.key}]"
+                parts.append(f'<span class="ke-cite__item">{prefix}<span class="ke-cite__missing">'
+                             f"[unknown source: {esc(item.key)}]</span></span>")
                 continue
             number = state.number_for(ref.id)
             uses = state.backlinks.setdefault(ref.id, [])
-            anchor_id = f"cite-{slug(ref.id)}-{len(uses) + 1}"
+            key = slug(ref.id)
+            anchor_id = f"cite-{key}-{len(uses) + 1}"
             uses.append(anchor_id)
-            tip_id = f"tip-{slug(ref.id)}-{len(uses)}"
-            a = etree.SubElement(wrap, "a", {
-                "class": f"ke-cite__num ke-status--{ref.review.status}",
-                "href": f"#ref-{slug(ref.id)}", "id": anchor_id, "aria-describedby": tip_id,
-            })
-            sr = etree.SubElement(a, "span", {"class": "ke-sr"})
-            sr.text = "Reference "
-            sr.tail = str(number)
-            if ref.review.flagged:
-                flag = etree.SubElement(a, "span", {"class": "ke-sr"})
-                flag.text = f" ({ref.status_label.lower()})"
-            last: etree.Element = a
-            if item.suffix:
-                loc = etree.SubElement(wrap, "span", {"class": "ke-cite__locator"})
-                loc.text = f"({item.suffix})"
-                last = loc
+            tip_id = f"tip-{key}-{len(uses)}"
+            flag = f'<span class="ke-sr"> ({esc(ref.status_label.lower())})</span>' if ref.review.flagged else ""
+            locator = f'<span class="ke-cite__locator">({esc(item.suffix)})</span>' if item.suffix else ""
+            preview = format_reference(ref, style, bib.digest).preview
             # Previews repeat the reference list: keep them out of the search index.
-            tip = etree.SubElement(wrap, "span", {
-                "class": "ke-cite__tip", "role": "tooltip", "id": tip_id, "data-search-exclude": "",
-            })
-            text = etree.SubElement(tip, "span", {"class": "ke-cite__text"})
-            text.text = self.ext.stash(format_reference(ref, style, bib.digest).preview)
-            meta = etree.SubElement(tip, "span", {"class": "ke-cite__meta"})
-            meta.text = f"{ref.evidence_label} · {ref.status_label}"
-            del last
+            parts.append(
+                f'<span class="ke-cite__item">{prefix}'
+                f'<a class="ke-cite__num ke-status--{ref.review.status}" href="#ref-{key}" id="{anchor_id}" '
+                f'aria-describedby="{tip_id}"><span class="ke-sr">Reference </span>{number}{flag}</a>{locator}'
+                f'<span class="ke-cite__tip" role="tooltip" id="{tip_id}" data-search-exclude>'
+                f'<span class="ke-cite__text">{preview}</span>'
+                f'<span class="ke-cite__meta">{esc(ref.evidence_label)} · {esc(ref.status_label)}</span>'
+                "</span></span>"
+            )
+        el.text = self.ext.stash(",".join(parts))
 
     # -- page-level markup --------------------------------------------------------------
     def _references(self, root: etree.Element, bib: bibmod.Bibliography, state: PageCitations) -> None:
-        h2 = etree.SubElement(root, "h2", {"id": "references"})
+        h2 = etree.SubElement(root, "h2", {"id": "references"})  # an element, for the TOC
         h2.text = self.ext.getConfig("references_title")
         ol = etree.SubElement(root, "ol", {"class": "ke-references"})
         style = self.ext.getConfig("style")
         for key, number in sorted(state.numbers.items(), key=lambda kv: kv[1]):
             ref = bib.references[key]
-            li = etree.SubElement(ol, "li", {
-                "id": f"ref-{slug(key)}", "class": f"ke-ref ke-status--{ref.review.status}",
-            })
-            body = etree.SubElement(li, "span", {"class": "ke-ref__text"})
-            body.text = self.ext.stash(format_reference(ref, style, bib.digest).html)
-            reference_badges(li, ref)
-            back = etree.SubElement(li, "span", {"class": "ke-ref__back"})
-            back.text = "Cited at: "
-            for n, anchor in enumerate(state.backlinks[key], start=1):
-                a = etree.SubElement(back, "a", {
-                    "href": f"#{anchor}", "class": "ke-ref__backlink",
-                    "aria-label": f"Back to citation {n} of reference {number}",
-                })
-                a.text = f"↩ {n}"
-                a.tail = " "
+            back = " ".join(
+                f'<a class="ke-ref__backlink" href="#{anchor}" '
+                f'aria-label="Back to citation {n} of reference {number}">↩ {n}</a>'
+                for n, anchor in enumerate(state.backlinks[key], start=1)
+            )
+            # The <li> stays an element so MkDocs' anchor validation sees its id.
+            li = etree.SubElement(ol, "li", {"class": f"ke-ref ke-status--{ref.review.status}",
+                                             "id": f"ref-{slug(key)}"})
+            li.text = self.ext.stash(
+                f'<span class="ke-ref__text">{format_reference(ref, style, bib.digest).html}</span>'
+                f'{reference_badges(ref)}<span class="ke-ref__back">Cited at: {back}</span>'
+            )
 
     def _notice(self, root: etree.Element, bib: bibmod.Bibliography, state: PageCitations) -> None:
         refs = [bib.references[k] for k in state.numbers]
@@ -367,20 +360,18 @@ class CitationTree(Treeprocessor):
                                   code="unknown-key"))
 
 
-def reference_badges(parent: etree.Element, ref: Reference) -> etree.Element:
+def reference_badges(ref: Reference) -> str:
     """Evidence kind and review status, as text (not colour alone) for every reader."""
-    meta = etree.SubElement(parent, "span", {"class": "ke-ref__meta"})
-    ev = etree.SubElement(meta, "span", {"class": "ke-badge ke-badge--evidence"})
-    ev.text = ref.evidence_label
-    ev.tail = " "
-    st = etree.SubElement(meta, "span", {"class": f"ke-badge ke-badge--status ke-status--{ref.review.status}"})
-    st.text = ref.status_label
+    status = ref.status_label
     if ref.review.status == "verified" and ref.review.reviewer:
-        st.text = f"Verified by {ref.review.reviewer}" + (f" on {ref.review.date}" if ref.review.date else "")
+        status = f"Verified by {ref.review.reviewer}" + (f" on {ref.review.date}" if ref.review.date else "")
+    note = ""
     if ref.review.note and ref.review.status != "unreviewed":
-        note = etree.SubElement(meta, "span", {"class": "ke-ref__note"})
-        note.text = f" Reviewer note: {ref.review.note}"
-    return meta
+        note = f'<span class="ke-ref__note"> Reviewer note: {esc(ref.review.note)}</span>'
+    return (
+        f'<span class="ke-ref__meta"><span class="ke-badge ke-badge--evidence">{esc(ref.evidence_label)}</span> '
+        f'<span class="ke-badge ke-badge--status ke-status--{ref.review.status}">{esc(status)}</span>{note}</span>'
+    )
 
 
 def _build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
