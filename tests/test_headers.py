@@ -5,17 +5,15 @@ a strict Content-Security-Policy and the other protective headers, and cache onl
 content-hashed files forever. A CSP that breaks the site is worse than none, so the built
 site (the domain-root build these hosts serve) is loaded in real Chromium from a server that
 sends exactly the ``_headers`` rules, and every page, the 404 page, instant navigation and a
-search must run without a single CSP violation. General browser tests live in
-``tests/browser/``; this module only checks the CSP.
+search must run without a single CSP violation: that check is ``tests/browser/test_csp.py``,
+which shares the session's one Chromium with the other browser tests.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import re
-import shutil
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,21 +29,6 @@ from tests.test_crawl import build_root_site, serve_at_root
 HEADERS_FILE = ROOT / "docs" / "_headers"
 
 
-def _find_chromium() -> Path:
-    """``$CHROMIUM``, else Debian's /usr/bin/chromium, else a Chromium or Chrome on PATH
-    (the same order as tests/browser/); never a browser downloaded by Playwright."""
-    if os.environ.get("CHROMIUM"):
-        return Path(os.environ["CHROMIUM"])
-    for candidate in ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"):
-        if found := shutil.which(candidate):
-            return Path(found)
-    return Path("/usr/bin/chromium")
-
-
-CHROMIUM = _find_chromium()
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 IMMUTABLE = "public, max-age=31536000, immutable"
 # Content-hashed files in a Material build: safe to cache for a year.
 HASHED = re.compile(r"^assets/(javascripts/bundle\.[0-9a-f]{8}\.min\.js|"
@@ -229,65 +212,7 @@ def test_server_sends_the_headers(headers_server: Served) -> None:
         assert "default-src 'none'" in resp.headers["Content-Security-Policy"]
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("playwright is not installed")
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"Chromium not found at {CHROMIUM} (set CHROMIUM)")
-        pytest.skip(f"Chromium not found at {CHROMIUM} (set CHROMIUM)")
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
-
-
 # Registered before any page script runs, so no violation can go unseen.
 LISTEN = """document.addEventListener("securitypolicyviolation", (e) => {
   console.error("CSP-VIOLATION " + e.violatedDirective + " " + e.blockedURI);
 }, true);"""
-
-
-@pytest.mark.browser
-def test_no_csp_violation_in_chromium(browser, headers_server: Served, root_site: Path) -> None:
-    """Every page, the 404 page, instant navigation and search run under the CSP."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    context = browser.new_context()
-    context.add_init_script(LISTEN)
-    page = context.new_page()
-    messages: list[str] = []
-    page.on("console", lambda msg: messages.append(f"{page.url}: {msg.text}"))
-    page.on("pageerror", lambda err: messages.append(f"{page.url}: uncaught {err}"))
-
-    urls = [headers_server.url + page_url(p) for p in site_pages(root_site)
-            if p.as_posix() != "404.html"]
-    urls.append(headers_server.url + "no/such/page/")
-    for url in urls:
-        page.goto(url, wait_until="networkidle")
-        assert page.locator(".ke-safety-notice").count() == 1, url
-
-    # Instant navigation (XHR + DOM swap) from one page to another.
-    page.goto(headers_server.url + "mechanism/", wait_until="load")
-    page.locator(".md-nav__link[href$='routes/']").first.click()
-    page.wait_for_url("**/routes/")
-    # Search: the worker starts, fetches the index and answers.
-    page.keyboard.press("/")
-    page.locator("input[data-md-component='search-query']").fill("esketamine")
-    try:
-        page.locator(".md-search-result__item").first.wait_for(state="visible")
-    except PlaywrightTimeout:
-        messages.append(f"{page.url}: search gave no results (worker or index blocked?)")
-
-    problems = [m for m in messages
-                if any(k in m for k in ("CSP-VIOLATION", "Content Security Policy", "uncaught",
-                                        "search gave no results"))]
-    assert problems == [], "\n".join(problems)
-    context.close()
