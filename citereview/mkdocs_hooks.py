@@ -6,7 +6,20 @@ ignores ``hooks:`` and provides the page through its own rendering context inste
 
 from __future__ import annotations
 
-from citereview import context
+import os
+
+from citereview import context, extension
+
+
+def on_config(config):
+    """Resolve the extension's relative paths against mkdocs.yml, not the shell's folder."""
+    context.base_dir = os.path.dirname(os.path.abspath(config.config_file_path))
+    return config
+
+
+def on_pre_build(config):
+    """A new build (also each `mkdocs serve` rebuild) reports bibliography problems again."""
+    extension.reset_reports()
 
 
 def on_page_markdown(markdown, page, config, files):
