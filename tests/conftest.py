@@ -61,6 +61,17 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def zensical_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Zensical build of a copy of the project (Zensical writes to site_dir and .cache)."""
+    from tests.sitetools import copy_project
+
+    project = copy_project(tmp_path_factory.mktemp("zensical") / "project")
+    proc = build_site(project / "site", engine="zensical", cwd=project)
+    assert proc.returncode == 0, proc.stdout
+    return project / "site"
+
+
 class _Handler(http.server.SimpleHTTPRequestHandler):
     """Static files only, with the site's own 404 page, as GitHub Pages or Netlify serve."""
 

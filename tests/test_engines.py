@@ -28,14 +28,6 @@ Shape = tuple[str, tuple[tuple[str, str], ...], tuple["Shape | str", ...]]
 
 
 @pytest.fixture(scope="module")
-def zensical_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = copy_project(tmp_path_factory.mktemp("zensical") / "project")
-    proc = build_site(project / "site", engine="zensical", cwd=project)
-    assert proc.returncode == 0, proc.stdout
-    return project / "site"
-
-
-@pytest.fixture(scope="module")
 def properdocs_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = copy_project(tmp_path_factory.mktemp("properdocs") / "project")
     out = project.parent / "out"

@@ -25,8 +25,8 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from tests.conftest import _site_url, build_site
-from tests.sitetools import copy_project, parse_html
+from tests.conftest import _site_url
+from tests.sitetools import parse_html
 
 FIRST_PARTY = {None, "", "127.0.0.1", "localhost", urlparse(_site_url()).hostname}
 LOADED_ATTRS = {"src", "srcset", "poster", "data", "background"}
@@ -127,15 +127,6 @@ def test_checker_catches_third_party_loads() -> None:
 def test_mkdocs_build_loads_nothing_third_party(built_site: Path) -> None:
     problems = site_problems(built_site)
     assert problems == [], "\n".join(problems)
-
-
-@pytest.fixture(scope="module")
-def zensical_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The Zensical build of a copy of the project (Zensical writes to site_dir)."""
-    project = copy_project(tmp_path_factory.mktemp("zensical") / "project")
-    proc = build_site(project / "site", engine="zensical", cwd=project)
-    assert proc.returncode == 0, proc.stdout
-    return project / "site"
 
 
 @pytest.mark.engines
