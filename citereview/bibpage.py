@@ -48,10 +48,7 @@ def build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
         # string, and the "cited on" links as elements so engines rewrite and check them.
         li = etree.SubElement(listing, "li", {"class": f"ke-ref ke-status--{ref.review.status}",
                                               "id": f"ref-{slug(ref.id)}"})
-        li.text = ext.stash(
-            f'<span class="ke-ref__text">{format_reference(ref, style, bib.digest).html}</span>'
-            f"{reference_badges(ref)}"
-        )
+        li.text = ext.stash(f"{format_reference(ref, style, bib.digest).html}{reference_badges(ref)}")
         cited = etree.SubElement(li, "span", {"class": "ke-ref__back"})
         users = [p for p in citing.get(ref.id, []) if p.path != here]
         if not users:

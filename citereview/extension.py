@@ -9,13 +9,17 @@ preprocessor       30        catch front matter an engine could not parse (shown
                              otherwise): warn with file and line, keep it off the page
 block processor    110       expand ``[bibliography]`` and ``[review-queue]`` markers into
                              the site-wide reference list and the review queue
-inline processor   175       turn ``[@key]`` groups and ``[citation needed]`` into
-                             placeholders; above ``reference`` (170) and ``link`` (160)
-                             so brackets are ours first, below ``backtick`` (190) and
-                             ``escape`` (180) so code and ``\\[@key]`` are left alone
-tree processor     15        number citations in document order (after inline, 20),
-                             build previews, the References section and the flag notice;
-                             before ``toc`` (5) so "References" appears in the TOC
+preprocessor       24        replace each ``[@key]`` group and ``[citation needed]``
+                             outside code (and not escaped) by a short token, before raw
+                             HTML is stashed (20); tokens pass the inline stage untouched,
+                             which is far cheaper than an inline pattern splitting text
+                             at every citation
+tree processor     15        turn tokens into citations, numbered in document order
+                             (after inline, 20), with previews, the References section
+                             and the flag notice; before ``toc`` (5) so "References"
+                             appears in the TOC
+postprocessor      5         put back the original text of tokens that ended up in raw
+                             HTML, where citations are not rendered
 =================  ========  ==========================================================
 
 Per-document state lives on the extension and is cleared in :meth:`reset`; per-build data
@@ -36,7 +40,7 @@ import yaml
 from markdown import Markdown
 from markdown.blockprocessors import BlockProcessor
 from markdown.extensions import Extension
-from markdown.inlinepatterns import InlineProcessor
+from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
@@ -45,12 +49,11 @@ from . import context, site
 from .bibliography import unknown_key_message
 from .frontmatter import validate_front_matter
 from .model import CiteGroup, Diagnostic, PageCitations, Reference
-from .parse import GROUP_PATTERN, NEEDED_GROUP, parse_group
+from .parse import find_groups
 from .render import format_reference
 
 log = logging.getLogger("mkdocs.extensions.citereview")
 
-PLACEHOLDER = "data-ke-cite"
 _reported: set[str] = set()
 
 
@@ -106,13 +109,14 @@ class CiteReviewExtension(Extension):
         blocks.register(MarkerBlock(md.parser, self, "bibliography", _build_bibliography),
                         "citereview-bibliography", 110)
         blocks.register(MarkerBlock(md.parser, self, "review-queue", _build_queue), "citereview-review-queue", 110)
-        pattern = rf"(?:\[(?i:citation needed)\]|{GROUP_PATTERN})"
-        md.inlinePatterns.register(CitationInline(pattern, self), "citereview", 175)
+        md.preprocessors.register(CitationTokens(md, self), "citereview", 24)
         md.treeprocessors.register(CitationTree(md, self), "citereview", 15)
+        md.postprocessors.register(RestoreTokens(md, self), "citereview", 5)
         self.reset()
 
     def reset(self) -> None:
         self.groups = []
+        self.sources: list[str] = []
 
     # -- shared helpers -----------------------------------------------------------------
     def path(self, name: str) -> Path:
@@ -175,24 +179,79 @@ class FrontMatterGuard(Preprocessor):
         return lines[end + 1 :]
 
 
-class CitationInline(InlineProcessor):
-    """Replace a citation group by a placeholder; numbering waits for document order."""
+#: Stands for citation group N between the preprocessor and the tree processor. STX/ETX
+#: never occur in Markdown text and no inline pattern matches them.
+TOKEN = "\x02kecite:{}\x03"
+TOKEN_RE = re.compile("\x02kecite:(\\d+)\x03")
 
-    def __init__(self, pattern: str, ext: CiteReviewExtension):
-        super().__init__(pattern, ext.md)
+
+class CitationTokens(Preprocessor):
+    """Swap citation groups for tokens; code, code spans and ``\\[@key]`` are skipped."""
+
+    def __init__(self, md: Markdown, ext: CiteReviewExtension):
+        super().__init__(md)
         self.ext = ext
 
-    def handleMatch(self, m: re.Match, data: str):  # noqa: N802 - Python-Markdown API
-        if m.group("body") is None:
-            group: CiteGroup | None = NEEDED_GROUP
-        else:
-            group = parse_group(m.group("body"))
-        if group is None:
-            return None, None, None
-        el = etree.Element("sup")
-        el.set(PLACEHOLDER, str(len(self.ext.groups)))
-        self.ext.groups.append(group)
-        return el, m.start(0), m.end(0)
+    def run(self, lines: list[str]) -> list[str]:
+        text = "\n".join(lines)
+        if "@" not in text and "[citation needed]" not in text.lower():
+            return lines
+        out: list[str] = []
+        pos = 0
+        for m, group in find_groups(text, front_matter=False):
+            out.append(text[pos:m.start()])
+            out.append(TOKEN.format(len(self.ext.groups)))
+            self.ext.groups.append(group)
+            self.ext.sources.append(m.group(0))
+            pos = m.end()
+        if not out:
+            return lines
+        out.append(text[pos:])
+        return "".join(out).split("\n")
+
+
+class RestoreTokens(Postprocessor):
+    """Tokens inside raw HTML blocks never reach the tree: show the author's text there."""
+
+    def __init__(self, md: Markdown, ext: CiteReviewExtension):
+        super().__init__(md)
+        self.ext = ext
+
+    def run(self, text: str) -> str:
+        if "\x02kecite:" not in text:
+            return text
+        return TOKEN_RE.sub(lambda m: html.escape(self.ext.sources[int(m.group(1))], quote=False), text)
+
+
+def _citation_sites(root: etree.Element) -> list[tuple[etree.Element, int]]:
+    """Replace tokens by empty ``<sup>`` elements, returned in document order."""
+    found: list[tuple[etree.Element, int]] = []
+
+    def split(text: str) -> tuple[str, list[etree.Element]]:
+        parts = TOKEN_RE.split(text)
+        sups: list[etree.Element] = []
+        for i in range(1, len(parts), 2):
+            sup = etree.Element("sup")
+            sup.tail = parts[i + 1]
+            found.append((sup, int(parts[i])))
+            sups.append(sup)
+        return parts[0], sups
+
+    def walk(el: etree.Element) -> None:
+        if el.text and "\x02kecite:" in el.text:
+            el.text, sups = split(el.text)
+            for i, sup in enumerate(sups):
+                el.insert(i, sup)
+        for child in [c for c in el if not (c.tag == "sup" and c.get("class") is None and not len(c))]:
+            walk(child)
+            if child.tail and "\x02kecite:" in child.tail:
+                child.tail, sups = split(child.tail)
+                index = list(el).index(child) + 1
+                for i, sup in enumerate(sups):
+                    el.insert(index + i, sup)
+
+    walk(root)
+    return found
 
 
 class CitationTree(Treeprocessor):
@@ -203,13 +262,15 @@ class CitationTree(Treeprocessor):
         self.ext = ext
 
     def run(self, root: etree.Element) -> None:
-        placeholders = [el for el in root.iter("sup") if el.get(PLACEHOLDER) is not None]
-        if not placeholders:
+        if not self.ext.groups:
+            return
+        sites = _citation_sites(root)
+        if not sites:
             return
         bib = self.ext.bibliography()
         state = PageCitations()
-        for el in placeholders:
-            group = self.ext.groups[int(el.attrib.pop(PLACEHOLDER))]
+        for el, index in sites:
+            group = self.ext.groups[index]
             if group.needed:
                 self._needed(el, state)
             else:
@@ -233,11 +294,10 @@ class CitationTree(Treeprocessor):
         el.set("class", "ke-cite ke-cite--needed")
         el.set("id", f"needed-{n}")  # on the element, so links from the review queue validate
         el.text = self.ext.stash(
-            f'<span class="ke-cite__item"><span class="ke-cite__needed" tabindex="0" '
-            f'aria-describedby="tip-needed-{n}">citation needed</span>'
-            f'<span class="ke-cite__tip" role="tooltip" id="tip-needed-{n}" data-search-exclude>'
-            "No source is attached to this statement yet. Treat it with caution until a reviewer "
-            "adds one or removes it.</span></span>"
+            f'<span class="ke-cite__needed" tabindex="0" aria-describedby="tip-needed-{n}">'
+            f'citation needed</span><span class="ke-cite__tip" role="tooltip" id="tip-needed-{n}" '
+            "data-search-exclude>No source is attached to this statement yet. Treat it with caution "
+            "until a reviewer adds one or removes it.</span>"
         )
 
     def _group(self, el: etree.Element, group: CiteGroup, bib: bibmod.Bibliography,
@@ -250,8 +310,7 @@ class CitationTree(Treeprocessor):
             ref = bib.get(item.key)
             if ref is None:
                 state.unknown.append(item.key)
-                parts.append(f'<span class="ke-cite__item">{prefix}<span class="ke-cite__missing">'
-                             f"[unknown source: {esc(item.key)}]</span></span>")
+                parts.append(f'{prefix}<span class="ke-cite__missing">[unknown source: {esc(item.key)}]</span>')
                 continue
             number = state.number_for(ref.id)
             uses = state.backlinks.setdefault(ref.id, [])
@@ -259,18 +318,18 @@ class CitationTree(Treeprocessor):
             anchor_id = f"cite-{key}-{len(uses) + 1}"
             uses.append(anchor_id)
             tip_id = f"tip-{key}-{len(uses)}"
-            flag = f'<span class="ke-sr"> ({esc(ref.status_label.lower())})</span>' if ref.review.flagged else ""
+            label = f"Reference {number}" + (f", {ref.status_label.lower()}" if ref.review.flagged else "")
             locator = f'<span class="ke-cite__locator">({esc(item.suffix)})</span>' if item.suffix else ""
             preview = format_reference(ref, style, bib.digest).preview
-            # Previews repeat the reference list: keep them out of the search index.
+            # Few tags on purpose: Material's search plugin parses every tag of every page.
+            # The preview follows the number directly (CSS shows it on hover and focus) and
+            # stays out of the search index, since the References list repeats it.
             parts.append(
-                f'<span class="ke-cite__item">{prefix}'
-                f'<a class="ke-cite__num ke-status--{ref.review.status}" href="#ref-{key}" id="{anchor_id}" '
-                f'aria-describedby="{tip_id}"><span class="ke-sr">Reference </span>{number}{flag}</a>{locator}'
-                f'<span class="ke-cite__tip" role="tooltip" id="{tip_id}" data-search-exclude>'
-                f'<span class="ke-cite__text">{preview}</span>'
+                f'{prefix}<a class="ke-cite__num ke-status--{ref.review.status}" href="#ref-{key}" '
+                f'id="{anchor_id}" aria-label="{label}" aria-describedby="{tip_id}">{number}</a>'
+                f'<span class="ke-cite__tip" role="tooltip" id="{tip_id}" data-search-exclude>{preview} '
                 f'<span class="ke-cite__meta">{esc(ref.evidence_label)} · {esc(ref.status_label)}</span>'
-                "</span></span>"
+                f"</span>{locator}"
             )
         el.text = self.ext.stash(",".join(parts))
 
@@ -291,7 +350,7 @@ class CitationTree(Treeprocessor):
             li = etree.SubElement(ol, "li", {"class": f"ke-ref ke-status--{ref.review.status}",
                                              "id": f"ref-{slug(key)}"})
             li.text = self.ext.stash(
-                f'<span class="ke-ref__text">{format_reference(ref, style, bib.digest).html}</span>'
+                f"{format_reference(ref, style, bib.digest).html}"
                 f'{reference_badges(ref)}<span class="ke-ref__back">Cited at: {back}</span>'
             )
 

@@ -66,16 +66,17 @@ def _blank(text: str) -> str:
     return re.sub(r"[^\n]", " ", text)
 
 
-def mask_code(text: str) -> str:
+def mask_code(text: str, front_matter: bool = True) -> str:
     """Blank out front matter, fenced code, code spans and HTML comments.
 
     The result has the same length and line structure as ``text``, so positions found in
-    it are positions in the source file.
+    it are positions in the source file. ``front_matter=False`` for text whose front matter
+    was already removed (a leading ``---`` is then a horizontal rule).
     """
     lines = text.split("\n")
     out: list[str] = []
     fence: str | None = None
-    in_front = bool(lines) and lines[0].strip() == "---"
+    in_front = front_matter and bool(lines) and lines[0].strip() == "---"
     container = False  # is the last unindented block one whose content is indented?
     indented_code = False
     previous_blank = True
@@ -147,18 +148,18 @@ def _tidy(s: str) -> str:
     return re.sub(r"\s+", " ", s).strip(" |")
 
 
+def find_groups(text: str, front_matter: bool = True) -> Iterator[tuple[re.Match, CiteGroup]]:
+    """Every citation group outside code, with its match in ``text``, in source order."""
+    for m in _SCAN_RE.finditer(mask_code(text, front_matter)):
+        group = NEEDED_GROUP if m.group("body") is None else parse_group(m.group("body"))
+        if group is not None:
+            yield m, group
+
+
 def scan_source(text: str) -> Iterator[Occurrence]:
     """Yield every citation group in a Markdown source file, with 1-based line and column."""
-    masked = mask_code(text)
-    line_starts = [0] + [i + 1 for i, ch in enumerate(masked) if ch == "\n"]
-
-    for m in _SCAN_RE.finditer(masked):
-        if m.group("body") is None:
-            group: CiteGroup | None = NEEDED_GROUP
-        else:
-            group = parse_group(m.group("body"))
-        if group is None:
-            continue
+    line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    for m, group in find_groups(text):
         line_idx = bisect.bisect_right(line_starts, m.start()) - 1
         yield Occurrence(
             group=group,
