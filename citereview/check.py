@@ -18,56 +18,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from . import bibliography as bibmod
 from . import site
 from .bibliography import unknown_key_message
+from .config import ConfigError as ConfigError  # re-exported: the CLI and callers catch it here
+from .config import bibliography_path, read_mkdocs_config
 from .frontmatter import read_front_matter
 from .model import REVIEW_STATUSES, SERIOUS_STATUSES, Diagnostic
 
 LEVELS: tuple[str, ...] = ("error", "warning", "notice")
 #: Statuses ``--fail-on`` accepts. ``unreviewed`` never fails: most references start there.
 FAILABLE_STATUSES: tuple[str, ...] = tuple(s for s in REVIEW_STATUSES if s in SERIOUS_STATUSES)
-
-
-class ConfigError(Exception):
-    """mkdocs.yml is missing or unreadable: a usage problem (exit 2), not a content one."""
-
-
-# -- mkdocs.yml -------------------------------------------------------------------------
-class _ConfigLoader(yaml.SafeLoader):
-    """SafeLoader that understands MkDocs' ``!ENV`` and ignores ``!!python/...`` tags."""
-
-
-def _env_tag(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-    """``!ENV VAR`` or ``!ENV [VAR1, VAR2, default]``, as pyyaml-env-tag resolves it."""
-    if isinstance(node, yaml.ScalarNode):
-        names, default = [loader.construct_scalar(node)], None
-    elif isinstance(node, yaml.SequenceNode):
-        items = loader.construct_sequence(node)
-        names, default = items[:-1] if len(items) > 1 else items, items[-1] if len(items) > 1 else None
-    else:
-        return None
-    for name in names:
-        value = os.environ.get(str(name))
-        if value is not None:
-            return yaml.safe_load(value) if value.strip() else value
-    return default
-
-
-_ConfigLoader.add_constructor("!ENV", _env_tag)
-_ConfigLoader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
-_ConfigLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
-
-
-def _extension_options(config: dict[str, Any]) -> dict[str, Any]:
-    for entry in config.get("markdown_extensions") or []:
-        if entry == "citereview":
-            return {}
-        if isinstance(entry, dict) and "citereview" in entry:
-            return dict(entry["citereview"] or {})
-    return {}
 
 
 @dataclass
@@ -82,23 +43,9 @@ class Project:
     @classmethod
     def load(cls, config_path: str | Path = "mkdocs.yml") -> Project:
         path = Path(config_path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: cannot read config: {getattr(exc, 'strerror', None) or exc}") from exc
-        try:
-            config = yaml.load(text, Loader=_ConfigLoader) or {}
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-            raise ConfigError(f"{where}: malformed YAML: {getattr(exc, 'problem', None) or exc}") from exc
-        if not isinstance(config, dict):
-            raise ConfigError(f"{path}:1:1: config must be a mapping")
-        base = path.resolve().parent
-        docs_dir = base / str(config.get("docs_dir") or "docs")
-        options = _extension_options(config)
-        bib = Path(str(options.get("bibliography") or "docs/bibliography.yaml"))
-        return cls(path, config, docs_dir, bib if bib.is_absolute() else base / bib)
+        config = read_mkdocs_config(path)
+        docs_dir = path.resolve().parent / str(config.get("docs_dir") or "docs")
+        return cls(path, config, docs_dir, bibliography_path(path, config))
 
     @property
     def base(self) -> Path:

@@ -36,11 +36,12 @@ import latexcodec  # noqa: F401 - registers the "ulatex" codec used by _latex_to
 import yaml
 
 from .bibliography import CSL_TYPES, DOI_RE, PMID_RE, URL_RE, Bibliography, parse_bibliography
+from .config import ConfigError, read_mkdocs_config
+from .config import bibliography_path as _bibliography_path
 from .model import Reference
 from .parse import KEY_RE
 from .textmatch import first_significant_word, key_part, literal_key_part, normalize
 
-DEFAULT_BIBLIOGRAPHY = "docs/bibliography.yaml"
 #: The site's key convention: family name, year, first significant title word, optional a/b...
 CONVENTION_KEY_RE = re.compile(r"^[a-z]+\d{4}[a-z]+$")
 #: CSL fields copied from CSL-JSON input, in the order they are written.
@@ -71,74 +72,18 @@ class CiteImportError(Exception):
 # --------------------------------------------------------------------------- configuration
 
 
-class _TolerantLoader(yaml.SafeLoader):
-    """SafeLoader that reads mkdocs.yml's custom tags (``!ENV``, ``!!python/name:``...)."""
-
-
-def _construct_env(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-    """MkDocs' ``!ENV VAR`` / ``!ENV [VAR1, VAR2, default]``: first set variable, else default."""
-    if isinstance(node, yaml.ScalarNode):
-        names, default = [loader.construct_scalar(node)], None
-    else:
-        items = loader.construct_sequence(node)
-        names, default = items[:-1] if len(items) > 1 else items, items[-1] if len(items) > 1 else None
-    for name in names:
-        if str(name) in os.environ:
-            return os.environ[str(name)]
-    return default
-
-
-def _construct_unknown(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.MappingNode):
-        return loader.construct_mapping(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node)
-    return loader.construct_scalar(node)
-
-
-_TolerantLoader.add_constructor("!ENV", _construct_env)
-_TolerantLoader.add_multi_constructor("", _construct_unknown)
-
-
 def read_site_config(config: str | Path) -> dict[str, Any]:
-    """mkdocs.yml as a dict ({} when absent); unknown tags are read as plain values."""
-    path = Path(config)
+    """mkdocs.yml as a dict ({} when absent), via the shared reader in config.py."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        raise CiteImportError(f"{path}:1:1: error: cannot read config: {exc.strerror or exc}") from exc
-    try:
-        data = yaml.load(text, Loader=_TolerantLoader)  # a SafeLoader subclass: safe
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise CiteImportError(f"{path}:{line}:{col}: error: malformed YAML: "
-                            f"{getattr(exc, 'problem', None) or exc}") from exc
-    return data if isinstance(data, dict) else {}
-
-
-def extension_options(site: dict[str, Any]) -> dict[str, Any]:
-    """The ``citereview`` entry of ``markdown_extensions`` (list or mapping form)."""
-    exts = site.get("markdown_extensions") or []
-    items = exts.items() if isinstance(exts, dict) else (
-        next(iter(e.items())) if isinstance(e, dict) and e else (e, None) for e in exts)
-    for name, options in items:
-        if name == "citereview":
-            return options if isinstance(options, dict) else {}
-    return {}
+        return read_mkdocs_config(config, missing_ok=True)
+    except ConfigError as exc:
+        raise CiteImportError(f"{exc.where}: error: {exc.problem}") from exc
 
 
 def bibliography_path(config: str | Path, override: str | None = None) -> Path:
     """``--bibliography`` if given, else the extension's ``bibliography`` option, relative to
     mkdocs.yml's folder (where ``mkdocs build`` runs)."""
-    if override:
-        return Path(override)
-    cfg = Path(config)
-    option = extension_options(read_site_config(cfg)).get("bibliography") or DEFAULT_BIBLIOGRAPHY
-    path = Path(str(option))
-    return path if path.is_absolute() else cfg.parent / path
+    return Path(override) if override else _bibliography_path(config, read_site_config(config))
 
 
 # --------------------------------------------------------------------------- reading input
