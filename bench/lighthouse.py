@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import functools
 import gzip
-import http.server
 import json
 import os
 import shutil
@@ -48,6 +47,9 @@ import yaml
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
+sys.path.insert(0, str(REPO))  # the static host shared with the tests
+from tests.statichost import QuietServer, StaticSiteHandler  # noqa: E402
+
 OUT = BENCH / "out" / "lighthouse"
 LIGHTHOUSE = BENCH / "node_modules" / ".bin" / "lighthouse"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
@@ -115,13 +117,9 @@ def build(out: Path, strict: bool) -> None:
         sys.exit(f"build failed:\n{proc.stdout}")
 
 
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Static files with gzip for text types and the site's 404 page, like GitHub Pages."""
-
-    not_found: Path
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+class _Handler(StaticSiteHandler):
+    """The test suite's static host (with the site's 404 page), plus gzip for text types,
+    as GitHub Pages serves them."""
 
     def send_head(self):  # type: ignore[no-untyped-def] - stdlib signature
         path = Path(self.translate_path(self.path))
@@ -138,18 +136,6 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Cache-Control", "max-age=600")
         self.end_headers()
         return _Body(body)
-
-    def send_error(self, code, message=None, explain=None):  # type: ignore[no-untyped-def]
-        if code == 404 and self.not_found.is_file():
-            body = self.not_found.read_bytes()
-            self.send_response(404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
-            return
-        super().send_error(code, message, explain)
 
 
 class _Body:
@@ -175,7 +161,7 @@ def serve(site: Path) -> Iterator[str]:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.symlink_to(site.resolve(), target_is_directory=True)
         handler = type("Handler", (_Handler,), {"not_found": site / "404.html"})
-        server = http.server.ThreadingHTTPServer(
+        server = QuietServer(
             ("127.0.0.1", 0), functools.partial(handler, directory=docroot))
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()

@@ -113,7 +113,3 @@ def _citeproc_html(ref: Reference, style: str) -> str:
     # citeproc-py could not format this entry: fall back to the title so the page still says
     # what is cited; the checker reports entries that lack the fields a style needs.
     return html.escape(ref.title or ref.id, quote=False) + "."
-
-
-def strip_tags(markup: str) -> str:
-    return html.unescape(_TAG.sub("", markup))

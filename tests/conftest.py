@@ -8,7 +8,6 @@ folder (the sources are never written to), then served under the sub-path of ``s
 from __future__ import annotations
 
 import functools
-import http.server
 import os
 import subprocess
 import sys
@@ -20,6 +19,9 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
+
+from tests.statichost import QuietServer as _Server
+from tests.statichost import StaticSiteHandler as _Handler
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,39 +72,6 @@ def zensical_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     proc = build_site(project / "site", engine="zensical", cwd=project)
     assert proc.returncode == 0, proc.stdout
     return project / "site"
-
-
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Static files only, with the site's own 404 page, as GitHub Pages or Netlify serve."""
-
-    not_found: Path
-
-    def log_message(self, format: str, *args) -> None:
-        pass
-
-    def send_error(self, code, message=None, explain=None):
-        if code == 404 and self.not_found.is_file():
-            body = self.not_found.read_bytes()
-            self.send_response(404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
-            return
-        super().send_error(code, message, explain)
-
-
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address) -> None:
-        """Browsers drop connections they no longer need; that is not a test failure."""
-        import sys as _sys
-
-        if isinstance(_sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            return
-        super().handle_error(request, client_address)
 
 
 @dataclass(frozen=True)
