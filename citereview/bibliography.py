@@ -16,6 +16,7 @@ import difflib
 import hashlib
 import re
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,12 +85,31 @@ _Loader.yaml_implicit_resolvers = {
 
 _cache: dict[str, Bibliography] = {}
 _lock = threading.Lock()
+#: Per path: the file's stat stamp, its content digest and when that digest was taken.
+_stamps: dict[str, tuple[tuple[int, int, int, int], str, int]] = {}
+#: A stamp is trusted only for files last changed this long before they were hashed: a
+#: rewrite within the file system's timestamp granularity could keep the stamp (Git's
+#: "racily clean" problem), so recently changed files are hashed on every call.
+RACY_NS = 2_000_000_000
 
 
 def load(path: str | Path) -> Bibliography:
-    """Return the bibliography at ``path``, parsing it only when its content changed."""
+    """Return the bibliography at ``path``, parsing it only when its content changed.
+
+    Called for every page: an unchanged file (same stat stamp, changed long enough before
+    it was last hashed) is recognised without reading it.
+    """
     p = Path(path)
+    name = str(p)
     try:
+        st = p.stat()
+        stamp = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+        known = _stamps.get(name)
+        if known and known[0] == stamp and max(stamp[0], stamp[1]) < known[2] - RACY_NS:
+            cached = _cache.get(f"{name}:{known[1]}")
+            if cached is not None:
+                return cached
+        hashed_at = time.time_ns()
         data = p.read_bytes()
     except OSError as exc:
         bib = Bibliography(path=str(path), loaded=False)
@@ -98,13 +118,16 @@ def load(path: str | Path) -> Bibliography:
         )
         return bib
     digest = hashlib.sha256(data).hexdigest()
-    cache_key = f"{p.resolve()}:{digest}"
+    _stamps[name] = (stamp, digest, hashed_at)
+    cache_key = f"{name}:{digest}"
     with _lock:
         cached = _cache.get(cache_key)
         if cached is None:
             cached = parse_bibliography(data.decode("utf-8", errors="replace"), str(path))
             cached.digest = digest
-            _cache.clear()  # keep only the current version: `mkdocs serve` edits replace it
+            # Keep only the current version of each file: `mkdocs serve` edits replace it.
+            for old in [k for k in _cache if k.rpartition(":")[0] == name]:
+                del _cache[old]
             _cache[cache_key] = cached
         return cached
 
