@@ -12,6 +12,8 @@ from collections import Counter
 from posixpath import dirname, relpath
 from typing import TYPE_CHECKING
 
+from markdown.util import AtomicString
+
 from . import site
 from .model import REVIEW_STATUSES, STATUS_LABELS, Diagnostic
 from .render import format_reference
@@ -43,6 +45,7 @@ def build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
     ) + "."
 
     listing = etree.SubElement(parent, "ul", {"class": "ke-bibliography"})
+    base = dirname(here) or "."
     for ref in sorted(bib.references.values(), key=_sort_key):
         # <li> as an element (its id is a link target), the formatted entry as one stashed
         # string, and the "cited on" links as elements so engines rewrite and check them.
@@ -52,14 +55,16 @@ def build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
         cited = etree.SubElement(li, "span", {"class": "ke-ref__back"})
         users = [p for p in citing.get(ref.id, []) if p.path != here]
         if not users:
-            cited.text = "Not cited on any page."
+            cited.text = AtomicString("Not cited on any page.")
             report(Diagnostic(os.fspath(bib.path), ref.line,
                               f"reference '{ref.id}' is not cited on any page", level="info",
                               code="unused"), once=True)
             continue
-        cited.text = "Cited on: "
+        # Atomic text: later inline passes (smartsymbols, abbr) need not scan thousands of
+        # page titles and separators on a large site.
+        cited.text = AtomicString("Cited on: ")
+        anchor = f"#ref-{slug(ref.id)}"
         for i, page in enumerate(users):
-            href = relpath(page.path, dirname(here) or ".") + f"#ref-{slug(ref.id)}"
-            a = etree.SubElement(cited, "a", {"href": href})
-            a.text = page.title
-            a.tail = ", " if i < len(users) - 1 else "."
+            a = etree.SubElement(cited, "a", {"href": relpath(page.path, base) + anchor})
+            a.text = AtomicString(page.title)
+            a.tail = AtomicString(", " if i < len(users) - 1 else ".")
