@@ -34,6 +34,7 @@ import logging
 import re
 import xml.etree.ElementTree as etree
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import yaml
@@ -43,6 +44,7 @@ from markdown.extensions import Extension
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
+from markdown.util import AtomicString
 
 from . import bibliography as bibmod
 from . import context, site
@@ -117,6 +119,8 @@ class CiteReviewExtension(Extension):
     def reset(self) -> None:
         self.groups = []
         self.sources: list[str] = []
+        #: Finished HTML of citations left as tokens in the text, by token index.
+        self.rendered: dict[int, str] = {}
 
     # -- shared helpers -----------------------------------------------------------------
     def path(self, name: str) -> Path:
@@ -135,9 +139,11 @@ class CiteReviewExtension(Extension):
     def display_path(self, rel: str) -> str:
         return (PurePosixPath(self.getConfig("docs_dir")) / rel).as_posix()
 
-    def stash(self, markup: str) -> str:
+    def stash(self, markup: str) -> AtomicString:
+        """Stash finished HTML; the placeholder is atomic so that later inline passes
+        (``pymdownx.smartsymbols`` runs its own at priority 6.1) skip it."""
         assert self.md is not None
-        return self.md.htmlStash.store(markup)
+        return AtomicString(self.md.htmlStash.store(markup))
 
 
 class FrontMatterGuard(Preprocessor):
@@ -183,6 +189,7 @@ class FrontMatterGuard(Preprocessor):
 #: never occur in Markdown text and no inline pattern matches them.
 TOKEN = "\x02kecite:{}\x03"
 TOKEN_RE = re.compile("\x02kecite:(\\d+)\x03")
+TOKEN_START = "\x02kecite:"
 
 
 class CitationTokens(Preprocessor):
@@ -193,25 +200,50 @@ class CitationTokens(Preprocessor):
         self.ext = ext
 
     def run(self, lines: list[str]) -> list[str]:
+        # A document's citations start here (token N is groups[N]), even when a caller
+        # converts twice without ``reset()``.
+        self.ext.groups, self.ext.sources, self.ext.rendered = [], [], {}
         text = "\n".join(lines)
         if "@" not in text and "[citation needed]" not in text.lower():
             return lines
-        out: list[str] = []
-        pos = 0
-        for m, group in find_groups(text, front_matter=False):
-            out.append(text[pos:m.start()])
-            out.append(TOKEN.format(len(self.ext.groups)))
-            self.ext.groups.append(group)
-            self.ext.sources.append(m.group(0))
-            pos = m.end()
-        if not out:
-            return lines
-        out.append(text[pos:])
-        return "".join(out).split("\n")
+        cached = _tokenised.get(text)
+        if cached is None:
+            cached = tokenise(text)
+            if len(_tokenised) > 4096:  # bound memory across a long `mkdocs serve` session
+                _tokenised.clear()
+            _tokenised[text] = cached
+        out, groups, sources = cached
+        self.ext.groups, self.ext.sources = list(groups), list(sources)
+        return out.split("\n") if groups else lines
+
+
+def tokenise(text: str) -> tuple[str, tuple[CiteGroup, ...], tuple[str, ...]]:
+    """``text`` with citation groups replaced by tokens 0, 1, …, the groups and their source."""
+    out: list[str] = []
+    groups: list[CiteGroup] = []
+    sources: list[str] = []
+    pos = 0
+    for m, group in find_groups(text, front_matter=False):
+        out.append(text[pos:m.start()])
+        out.append(TOKEN.format(len(groups)))
+        groups.append(group)
+        sources.append(m.group(0))
+        pos = m.end()
+    out.append(text[pos:])
+    return "".join(out), tuple(groups), tuple(sources)
+
+
+#: Tokenised page texts, by text: unchanged pages skip parsing on every rebuild.
+_tokenised: dict[str, tuple[str, tuple[CiteGroup, ...], tuple[str, ...]]] = {}
 
 
 class RestoreTokens(Postprocessor):
-    """Tokens inside raw HTML blocks never reach the tree: show the author's text there."""
+    """Swap the remaining tokens for their citation HTML, or back for the author's text.
+
+    Runs after ``raw_html`` (30) has put stashed HTML back. A token the tree processor did
+    not render (one inside a raw HTML block or an attribute, where citations are not
+    rendered, or on a page whose tree processor stopped early) shows the source text.
+    """
 
     def __init__(self, md: Markdown, ext: CiteReviewExtension):
         super().__init__(md)
@@ -220,38 +252,100 @@ class RestoreTokens(Postprocessor):
     def run(self, text: str) -> str:
         if "\x02kecite:" not in text:
             return text
-        return TOKEN_RE.sub(lambda m: html.escape(self.ext.sources[int(m.group(1))], quote=False), text)
+        rendered, sources = self.ext.rendered, self.ext.sources
+
+        def swap(m: re.Match[str]) -> str:
+            index = int(m.group(1))
+            done = rendered.get(index)
+            return done if done is not None else html.escape(sources[index], quote=True)
+
+        return TOKEN_RE.sub(swap, text)
 
 
-def _citation_sites(root: etree.Element) -> list[tuple[etree.Element, int]]:
-    """Replace tokens by empty ``<sup>`` elements, returned in document order."""
-    found: list[tuple[etree.Element, int]] = []
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
-    def split(text: str) -> tuple[str, list[etree.Element]]:
+
+def _token_sites(root: etree.Element, wants_element: Callable[[int], bool]) -> list[tuple[int, etree.Element | None]]:
+    """Every citation token in document order, with the element that will carry it, if any.
+
+    Most citations stay tokens in the text until :class:`RestoreTokens` swaps in their HTML:
+    every ``<sup>`` added to the tree would be walked again by each later tree processor
+    (``smartsymbols`` alone runs ten patterns over every text node). A token becomes an
+    empty ``<sup>`` element only where an element is needed: inside headings (the TOC and
+    page title read heading text) and when ``wants_element(index)`` (``[citation needed]``
+    markers carry an id that MkDocs must see to validate links from the review queue).
+    """
+    found: list[tuple[int, etree.Element | None]] = []
+
+    def split(text: str, in_heading: bool) -> tuple[str, list[etree.Element]]:
         parts = TOKEN_RE.split(text)
+        head = parts[0]
         sups: list[etree.Element] = []
         for i in range(1, len(parts), 2):
-            sup = etree.Element("sup")
-            sup.tail = parts[i + 1]
-            found.append((sup, int(parts[i])))
-            sups.append(sup)
-        return parts[0], sups
+            index, after = int(parts[i]), parts[i + 1]
+            if in_heading or wants_element(index):
+                sup = etree.Element("sup")
+                sup.tail = after
+                sups.append(sup)
+                found.append((index, sup))
+            else:
+                found.append((index, None))
+                if sups:
+                    sups[-1].tail += TOKEN.format(index) + after
+                else:
+                    head += TOKEN.format(index) + after
+        return head, sups
 
-    def walk(el: etree.Element) -> None:
-        if el.text and "\x02kecite:" in el.text:
-            el.text, sups = split(el.text)
+    def visit(text: str, in_heading: bool) -> tuple[str, list[etree.Element]]:
+        if not in_heading:
+            indices = [int(i) for i in TOKEN_RE.findall(text)]
+            if not any(wants_element(i) for i in indices):
+                found.extend((i, None) for i in indices)
+                return text, []
+        return split(text, in_heading)
+
+    def walk(el: etree.Element, in_heading: bool) -> None:
+        in_heading = in_heading or el.tag in _HEADINGS
+        inserted = 0
+        if el.text and TOKEN_START in el.text:
+            el.text, sups = visit(el.text, in_heading)
             for i, sup in enumerate(sups):
                 el.insert(i, sup)
-        for child in [c for c in el if not (c.tag == "sup" and c.get("class") is None and not len(c))]:
-            walk(child)
-            if child.tail and "\x02kecite:" in child.tail:
-                child.tail, sups = split(child.tail)
-                index = list(el).index(child) + 1
-                for i, sup in enumerate(sups):
-                    el.insert(index + i, sup)
+            inserted = len(sups)
+        for child in list(el)[inserted:]:
+            walk(child, in_heading)
+            if child.tail and TOKEN_START in child.tail:
+                child.tail, sups = visit(child.tail, in_heading)
+                if sups:
+                    index = list(el).index(child) + 1
+                    for i, sup in enumerate(sups):
+                        el.insert(index + i, sup)
 
-    walk(root)
+    walk(root, False)
     return found
+
+
+@dataclass(frozen=True)
+class PagePlan:
+    """Everything a page's citations render to, as strings, in document order.
+
+    A pure function of the citation groups (in order), the bibliography version and the
+    style, so it is cached across builds: in the ``mkdocs serve`` loop every unchanged page
+    reuses its plan and only the tree is rebuilt from it.
+    """
+
+    #: Per citation site: ``<sup>`` class, ``<sup>`` id (or ""), inner HTML.
+    citations: tuple[tuple[str, str, str], ...]
+    #: Per References entry, by number: ``<li>`` class, ``<li>`` id, inner HTML.
+    references: tuple[tuple[str, str, str], ...]
+    #: The flag notice: extra class, flagged count, title, text, whether to link to the
+    #: References list; ``None`` if nothing is flagged.
+    notice: tuple[str, int, str, str, bool] | None
+    #: Cited keys missing from the bibliography, for diagnostics.
+    unknown: tuple[str, ...]
+
+
+_plans: dict[tuple, PagePlan] = {}
 
 
 class CitationTree(Treeprocessor):
@@ -264,129 +358,64 @@ class CitationTree(Treeprocessor):
     def run(self, root: etree.Element) -> None:
         if not self.ext.groups:
             return
-        sites = _citation_sites(root)
+        groups = self.ext.groups
+        sites = _token_sites(root, lambda index: groups[index].needed)
         if not sites:
             return
         bib = self.ext.bibliography()
-        state = PageCitations()
-        for el, index in sites:
-            group = self.ext.groups[index]
-            if group.needed:
-                self._needed(el, state)
-            else:
-                self._group(el, group, bib, state)
-        if state.numbers:
-            self._references(root, bib, state)
-        if self.ext.getConfig("notice"):
-            self._notice(root, bib, state)
-        if state.unknown:
-            self._report_unknown(bib, state.unknown)
-
-    # -- inline markup ------------------------------------------------------------------
-    # Citations and the References list are built as HTML strings and stashed: a page has
-    # hundreds of these nodes, and as elements every later tree processor (smartsymbols,
-    # abbr, toc, attr_list) and the serializer would walk them all again. The wrapping
-    # <sup> stays an element so that numbering follows document order.
-
-    def _needed(self, el: etree.Element, state: PageCitations) -> None:
-        state.needed += 1
-        n = state.needed
-        el.set("class", "ke-cite ke-cite--needed")
-        el.set("id", f"needed-{n}")  # on the element, so links from the review queue validate
-        el.text = self.ext.stash(
-            f'<span class="ke-cite__needed" tabindex="0" aria-describedby="tip-needed-{n}">'
-            f'citation needed</span><span class="ke-cite__tip" role="tooltip" id="tip-needed-{n}" '
-            "data-search-exclude>No source is attached to this statement yet. Treat it with caution "
-            "until a reviewer adds one or removes it.</span>"
-        )
-
-    def _group(self, el: etree.Element, group: CiteGroup, bib: bibmod.Bibliography,
-               state: PageCitations) -> None:
-        el.set("class", "ke-cite")
         style = self.ext.getConfig("style")
-        parts: list[str] = []
-        for item in group.items:
-            prefix = f"{esc(item.prefix)} " if item.prefix else ""
-            ref = bib.get(item.key)
-            if ref is None:
-                state.unknown.append(item.key)
-                parts.append(f'{prefix}<span class="ke-cite__missing">[unknown source: {esc(item.key)}]</span>')
-                continue
-            number = state.number_for(ref.id)
-            uses = state.backlinks.setdefault(ref.id, [])
-            key = slug(ref.id)
-            anchor_id = f"cite-{key}-{len(uses) + 1}"
-            uses.append(anchor_id)
-            tip_id = f"tip-{key}-{len(uses)}"
-            label = f"Reference {number}" + (f", {ref.status_label.lower()}" if ref.review.flagged else "")
-            locator = f'<span class="ke-cite__locator">({esc(item.suffix)})</span>' if item.suffix else ""
-            preview = format_reference(ref, style, bib.digest).preview
-            # Few tags on purpose: Material's search plugin parses every tag of every page.
-            # The preview follows the number directly (CSS shows it on hover and focus) and
-            # stays out of the search index, since the References list repeats it.
-            parts.append(
-                f'{prefix}<a class="ke-cite__num ke-status--{ref.review.status}" href="#ref-{key}" '
-                f'id="{anchor_id}" aria-label="{label}" aria-describedby="{tip_id}">{number}</a>'
-                f'<span class="ke-cite__tip" role="tooltip" id="{tip_id}" data-search-exclude>{preview} '
-                f'<span class="ke-cite__meta">{esc(ref.evidence_label)} · {esc(ref.status_label)}</span>'
-                f"</span>{locator}"
-            )
-        el.text = self.ext.stash(",".join(parts))
+        key = (bib.path, bib.digest, bib.loaded, style, tuple(groups[index] for index, _ in sites))
+        plan = _plans.get(key)
+        if plan is None:
+            plan = make_plan([groups[index] for index, _ in sites], bib, style)
+            if len(_plans) > 4096:  # bound memory across a long `mkdocs serve` session
+                _plans.clear()
+            _plans[key] = plan
+        for (index, el), (cls, id_, inner) in zip(sites, plan.citations, strict=True):
+            # Out of the search index: numbers and previews are noise in results.
+            if el is None:
+                self.ext.rendered[index] = f'<sup class="{cls}" data-search-exclude="">{inner}</sup>'
+            else:
+                el.set("class", cls)
+                el.set("data-search-exclude", "")
+                if id_:  # on the element, so links from the review queue validate
+                    el.set("id", id_)
+                el.text = self.ext.stash(inner)
+        if plan.references:
+            self._references(root, plan)
+        if plan.notice and self.ext.getConfig("notice"):
+            self._notice(root, plan.notice)
+        if plan.unknown:
+            self._report_unknown(bib, list(plan.unknown))
 
     # -- page-level markup --------------------------------------------------------------
-    def _references(self, root: etree.Element, bib: bibmod.Bibliography, state: PageCitations) -> None:
-        h2 = etree.SubElement(root, "h2", {"id": "references"})  # an element, for the TOC
-        h2.text = self.ext.getConfig("references_title")
-        ol = etree.SubElement(root, "ol", {"class": "ke-references"})
-        style = self.ext.getConfig("style")
-        for key, number in sorted(state.numbers.items(), key=lambda kv: kv[1]):
-            ref = bib.references[key]
-            back = " ".join(
-                f'<a class="ke-ref__backlink" href="#{anchor}" '
-                f'aria-label="Back to citation {n} of reference {number}">↩ {n}</a>'
-                for n, anchor in enumerate(state.backlinks[key], start=1)
-            )
+    def _references(self, root: etree.Element, plan: PagePlan) -> None:
+        # Elements, for the TOC. Out of the search index: results should lead to prose, and
+        # the site-wide References page indexes every entry once (see searchtrim.py, which
+        # relies on this heading being the last thing on the page).
+        h2 = etree.SubElement(root, "h2", {"class": "ke-references-title", "id": "references",
+                                           "data-search-exclude": ""})
+        h2.text = AtomicString(self.ext.getConfig("references_title"))
+        ol = etree.SubElement(root, "ol", {"class": "ke-references", "data-search-exclude": ""})
+        for cls, id_, inner in plan.references:
             # The <li> stays an element so MkDocs' anchor validation sees its id.
-            li = etree.SubElement(ol, "li", {"class": f"ke-ref ke-status--{ref.review.status}",
-                                             "id": f"ref-{slug(key)}"})
-            li.text = self.ext.stash(
-                f"{format_reference(ref, style, bib.digest).html}"
-                f'{reference_badges(ref)}<span class="ke-ref__back">Cited at: {back}</span>'
-            )
+            li = etree.SubElement(ol, "li", {"class": cls, "id": id_})
+            li.text = self.ext.stash(inner)
 
-    def _notice(self, root: etree.Element, bib: bibmod.Bibliography, state: PageCitations) -> None:
-        refs = [bib.references[k] for k in state.numbers]
-        unverified = [r for r in refs if r.review.flagged]
-        serious: dict[str, int] = {}
-        for r in refs:
-            if r.review.serious:
-                serious[r.review.status] = serious.get(r.review.status, 0) + 1
-        if not unverified and not state.needed and not state.unknown:
-            return
+    def _notice(self, root: etree.Element, notice: tuple[str, int, str, str, bool]) -> None:
+        extra, flagged, title_text, text, link = notice
         box = etree.Element("div", {
-            "class": "admonition ke-flags" + (" ke-flags--serious" if serious else ""),
-            "role": "note", "data-ke-flags": str(len(unverified) + state.needed),
+            "class": "admonition ke-flags" + extra, "role": "note", "data-ke-flags": str(flagged),
+            # The same notice on most pages would crowd out the prose in search results.
+            "data-search-exclude": "",
         })
         title = etree.SubElement(box, "p", {"class": "admonition-title"})
-        title.text = "Sources still being checked" if not serious else "Some sources have problems"
+        title.text = AtomicString(title_text)
         p = etree.SubElement(box, "p")
-        parts = []
-        if refs:
-            parts.append(f"{len(unverified)} of the {len(refs)} references cited on this page "
-                         f"{'has' if len(unverified) == 1 else 'have'} not been verified by a "
-                         "human reviewer")
-        if serious:
-            parts.append("; ".join(f"{n} {status}" for status, n in sorted(serious.items())))
-        if state.needed:
-            parts.append(f"{state.needed} statement{'s' if state.needed != 1 else ''} "
-                         f"{'are' if state.needed != 1 else 'is'} marked “citation needed”")
-        if state.unknown:
-            parts.append(f"{len(set(state.unknown))} citation{'s' if len(set(state.unknown)) != 1 else ''} "
-                         "could not be matched to the bibliography")
-        p.text = "; ".join(parts) + ". "
-        if refs:
+        p.text = AtomicString(text)
+        if link:
             a = etree.SubElement(p, "a", {"href": "#references"})
-            a.text = "See the review status of each reference."
+            a.text = AtomicString("See the review status of each reference.")
         # Directly under the page's H1 when there is one, else at the very top.
         children = list(root)
         index = next((i + 1 for i, child in enumerate(children) if child.tag == "h1"), 0)
@@ -417,6 +446,102 @@ class CitationTree(Treeprocessor):
                 where = self.ext.display_path(page) if page else "<page>"
                 report(Diagnostic(where, 1, unknown_key_message(key, bib.references), level="warning",
                                   code="unknown-key"))
+
+
+def make_plan(groups: list[CiteGroup], bib: bibmod.Bibliography, style: str) -> PagePlan:
+    """Render a page's citation groups, in document order (AMA: numbered by first use)."""
+    state = PageCitations()
+    citations: list[tuple[str, str, str]] = []
+    for group in groups:
+        if group.needed:
+            state.needed += 1
+            n = state.needed
+            citations.append(("ke-cite ke-cite--needed", f"needed-{n}", (
+                f'<span class="ke-cite__needed" tabindex="0" aria-describedby="tip-needed-{n}">'
+                f'citation needed</span><span class="ke-cite__tip" role="tooltip" id="tip-needed-{n}" '
+                "data-search-exclude>No source is attached to this statement yet. Treat it with caution "
+                "until a reviewer adds one or removes it.</span>")))
+        else:
+            citations.append(("ke-cite", "", _group_html(group, bib, style, state)))
+    references = tuple(
+        (f"ke-ref ke-status--{bib.references[key].review.status}", f"ref-{slug(key)}",
+         _reference_html(bib.references[key], number, state.backlinks[key], bib, style))
+        for key, number in sorted(state.numbers.items(), key=lambda kv: kv[1])
+    )
+    return PagePlan(tuple(citations), references, _notice_plan(bib, state), tuple(state.unknown))
+
+
+def _group_html(group: CiteGroup, bib: bibmod.Bibliography, style: str, state: PageCitations) -> str:
+    """The inside of a citation's ``<sup>``: numbers, previews, locators."""
+    parts: list[str] = []
+    for item in group.items:
+        prefix = f"{esc(item.prefix)} " if item.prefix else ""
+        ref = bib.get(item.key)
+        if ref is None:
+            state.unknown.append(item.key)
+            parts.append(f'{prefix}<span class="ke-cite__missing">[unknown source: {esc(item.key)}]</span>')
+            continue
+        number = state.number_for(ref.id)
+        uses = state.backlinks.setdefault(ref.id, [])
+        key = slug(ref.id)
+        anchor_id = f"cite-{key}-{len(uses) + 1}"
+        uses.append(anchor_id)
+        tip_id = f"tip-{key}-{len(uses)}"
+        label = f"Reference {number}" + (f", {ref.status_label.lower()}" if ref.review.flagged else "")
+        locator = f'<span class="ke-cite__locator">({esc(item.suffix)})</span>' if item.suffix else ""
+        preview = format_reference(ref, style, bib.digest).preview
+        # Few tags on purpose: every later step (search indexing included) pays per tag.
+        # The preview follows the number directly (CSS shows it on hover and focus) and
+        # stays out of the search index, since the References list repeats it.
+        parts.append(
+            f'{prefix}<a class="ke-cite__num ke-status--{ref.review.status}" href="#ref-{key}" '
+            f'id="{anchor_id}" aria-label="{label}" aria-describedby="{tip_id}">{number}</a>'
+            f'<span class="ke-cite__tip" role="tooltip" id="{tip_id}" data-search-exclude>{preview} '
+            f'<span class="ke-cite__meta">{esc(ref.evidence_label)} · {esc(ref.status_label)}</span>'
+            f"</span>{locator}"
+        )
+    return ",".join(parts)
+
+
+def _reference_html(ref: Reference, number: int, backlinks: list[str], bib: bibmod.Bibliography,
+                    style: str) -> str:
+    """One entry of a page's References list: formatted reference, badges, back-links."""
+    back = " ".join(
+        f'<a class="ke-ref__backlink" href="#{anchor}" '
+        f'aria-label="Back to citation {n} of reference {number}">↩ {n}</a>'
+        for n, anchor in enumerate(backlinks, start=1)
+    )
+    return (f"{format_reference(ref, style, bib.digest).html}"
+            f'{reference_badges(ref)}<span class="ke-ref__back">Cited at: {back}</span>')
+
+
+def _notice_plan(bib: bibmod.Bibliography, state: PageCitations) -> tuple[str, int, str, str, bool] | None:
+    """The counts shown near the title: extra class, flagged count, title, text."""
+    refs = [bib.references[k] for k in state.numbers]
+    unverified = [r for r in refs if r.review.flagged]
+    serious: dict[str, int] = {}
+    for r in refs:
+        if r.review.serious:
+            serious[r.review.status] = serious.get(r.review.status, 0) + 1
+    if not unverified and not state.needed and not state.unknown:
+        return None
+    parts = []
+    if refs:
+        parts.append(f"{len(unverified)} of the {len(refs)} references cited on this page "
+                     f"{'has' if len(unverified) == 1 else 'have'} not been verified by a "
+                     "human reviewer")
+    if serious:
+        parts.append("; ".join(f"{n} {status}" for status, n in sorted(serious.items())))
+    if state.needed:
+        parts.append(f"{state.needed} statement{'s' if state.needed != 1 else ''} "
+                     f"{'are' if state.needed != 1 else 'is'} marked “citation needed”")
+    unknown = len(set(state.unknown))
+    if unknown:
+        parts.append(f"{unknown} citation{'s' if unknown != 1 else ''} "
+                     "could not be matched to the bibliography")
+    title = "Sources still being checked" if not serious else "Some sources have problems"
+    return (" ke-flags--serious" if serious else "", len(unverified) + state.needed, title,
+            "; ".join(parts) + ". ", bool(refs))
 
 
 def reference_badges(ref: Reference) -> str:

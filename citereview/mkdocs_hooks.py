@@ -1,14 +1,18 @@
 """Thin MkDocs/ProperDocs glue: tell the extension which page it is rendering.
 
 Everything that must work on every engine lives in the Python-Markdown extension; Zensical
-ignores ``hooks:`` and provides the page through its own rendering context instead.
+ignores ``hooks:`` and provides the page through its own rendering context instead. The one
+MkDocs-only addition is a speed-up, not a feature: the search plugin is handed each page
+without the markup it would skip anyway (see :mod:`citereview.searchtrim`).
 """
 
 from __future__ import annotations
 
 import os
 
-from citereview import context, extension
+from mkdocs.plugins import CombinedEvent, event_priority
+
+from citereview import context, extension, searchtrim
 
 
 def on_config(config):
@@ -20,11 +24,27 @@ def on_config(config):
 def on_pre_build(config):
     """A new build (also each `mkdocs serve` rebuild) reports bibliography problems again."""
     extension.reset_reports()
+    searchtrim.reset()
 
 
 def on_page_markdown(markdown, page, config, files):
     context.current_page = page.file.src_uri
     return markdown
+
+
+@event_priority(100)  # before the search plugin (priority 0) reads page.content
+def _trim_for_search(ctx, page, config, nav):
+    searchtrim.before_indexing(page)
+    return ctx
+
+
+@event_priority(-100)  # after every plugin has seen the page, before the theme renders it
+def _restore_after_search(ctx, page, config, nav):
+    searchtrim.after_indexing(page)
+    return ctx
+
+
+on_page_context = CombinedEvent(_trim_for_search, _restore_after_search)
 
 
 def on_post_page(output, page, config):

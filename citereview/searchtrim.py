@@ -1,0 +1,115 @@
+"""Hand the search indexer only the markup that can reach the index.
+
+Material's search plugin parses every page with Python's pure-Python ``HTMLParser``, tag by
+tag, and our extension adds many tags: a number, a link and a preview per citation, a
+notice, a References list per page. None of it should reach the index, and all of it is
+marked ``data-search-exclude``: results should lead to prose, not to citation numbers,
+previews or a page's reference list (the site-wide References page indexes every entry
+once). Material honours the attribute, but only after parsing every tag inside: that was
+most of the time our extension added to a build.
+
+So the MkDocs glue (:mod:`citereview.mkdocs_hooks`) gives the indexer a trimmed copy of each
+page: every citation and the flag notice become a short comment (the indexer ignores
+comments), and the References section, always last on the page, is cut. Afterwards
+:meth:`Trimmed.restore` puts the original markup back. The index and the pages come out the
+same as without trimming (``tests/test_searchtrim.py`` builds the real site both ways and
+compares every file); only the parsing is saved. Engines without MkDocs hooks (Zensical)
+index the full page and apply ``data-search-exclude`` themselves.
+
+The patterns match the markup :mod:`citereview.extension` writes; keep the two in step.
+Bibliography and author text inside it is always HTML-escaped, so any ``<`` there opens one
+of our tags: a citation holds no ``<sup>`` and the notice no ``<div>``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+log = logging.getLogger("mkdocs.extensions.citereview")
+
+#: A rendered citation or ``citation needed`` marker, or the flag notice near the title.
+PIECE_RE = re.compile(
+    r'<sup class="ke-cite[^"]*"[^>]*>.*?</sup>|<div class="admonition ke-flags[^"]*"[^>]*>.*?</div>', re.S)
+#: The References heading the extension appends as the last thing on a page.
+REFERENCES_HEADING = '<h2 class="ke-references-title"'
+#: What the indexer reads instead of each piece, in order.
+MARK = "<!--ke-->"
+
+
+@dataclass
+class Trimmed:
+    """A page as the indexer should read it, and what to put back afterwards."""
+
+    original: str
+    content: str
+    pieces: list[str] = field(default_factory=list)
+    tail: str = ""
+
+    def restore(self, content: str) -> str:
+        """Put the removed markup back into ``content`` (the indexer may have edited it).
+
+        Raises ``ValueError`` if the markers did not survive (something else rewrote the
+        page in between); the caller then falls back to :attr:`original`.
+        """
+        parts = content.split(MARK)
+        if len(parts) != len(self.pieces) + 1:
+            raise ValueError(f"expected {len(self.pieces)} markers, found {len(parts) - 1}")
+        out = [parts[0]]
+        for piece, part in zip(self.pieces, parts[1:], strict=True):
+            out += (piece, part)
+        out.append(self.tail)
+        return "".join(out)
+
+
+def trim(content: str) -> Trimmed | None:
+    """The page as the indexer should read it; ``None`` if there is nothing to trim."""
+    if MARK in content:  # our marker in an author's HTML: index the page as it is
+        return None
+    start = content.rfind(REFERENCES_HEADING)
+    head, tail = (content[:start], content[start:]) if start >= 0 else (content, "")
+    pieces: list[str] = []
+    if "ke-cite" in head or "ke-flags" in head:
+        def cut(m: re.Match[str]) -> str:
+            pieces.append(m.group(0))
+            return MARK
+
+        head = PIECE_RE.sub(cut, head)
+    if not pieces and not tail:
+        return None
+    return Trimmed(content, head, pieces, tail)
+
+
+#: Pages currently handed to the indexer trimmed, by ``id(page)``; set and cleared within
+#: one ``on_page_context`` event, so it never holds more than one page for long.
+_pending: dict[int, Trimmed] = {}
+
+
+def before_indexing(page) -> None:
+    """Give ``page.content`` to the indexer trimmed (called before the search plugin)."""
+    trimmed = trim(page.content) if page.content else None
+    if trimmed is not None:
+        _pending[id(page)] = trimmed
+        page.content = trimmed.content
+
+
+def after_indexing(page) -> None:
+    """Restore ``page.content`` in full (called after the search plugin)."""
+    trimmed = _pending.pop(id(page), None)
+    if trimmed is not None:
+        try:
+            page.content = trimmed.restore(page.content)
+        except ValueError as exc:
+            log.warning("%s: could not restore the page after search indexing (%s); another plugin "
+                        "rewrote it between search trimming and restoring", page.file.src_uri, exc)
+            page.content = trimmed.original
+
+
+def pending(page) -> Trimmed | None:
+    """What :func:`after_indexing` will put back into ``page`` (for tests)."""
+    return _pending.get(id(page))
+
+
+def reset() -> None:
+    _pending.clear()

@@ -1,0 +1,176 @@
+"""Search trimming: the indexer reads less, and nothing else changes.
+
+:mod:`citereview.searchtrim` hands Material's search plugin each page without the markup
+marked ``data-search-exclude`` (citations, previews, the flag notice, the References list),
+then restores it. The claim is strong: the built site, search index included, is
+byte-for-byte what it would be without trimming. The main test builds a copy of the real
+project twice in this process, once with trimming switched off, and compares every file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from citereview import searchtrim
+from tests.conftest import ROOT
+from tests.sitetools import copy_project
+
+FIXTURES = ROOT / "tests" / "fixtures" / "citations"
+
+# A page with citations everywhere an author may put them, including places where the
+# extension must keep an element (headings, citation-needed markers) or leave the text alone
+# (raw HTML), so both shapes of citation markup go through the trimming.
+PLACEMENT_PAGE = """\
+# Placement test
+
+Ketamine blocks NMDA receptors [@zarate2006randomized]. Repeated [see @zarate2006randomized, p. 3 & table 2; @zanos2016nmdar].
+
+## Findings in a heading [@zanos2016nmdar]
+
+| Outcome | Source |
+| --- | --- |
+| Response | Faster than placebo [@zarate2006randomized] |
+
+!!! note "In an admonition"
+
+    A claim inside an admonition [citation needed].
+
+<div class="raw">Raw HTML keeps the source text [@zarate2006randomized].</div>
+
+A footnote carries a citation too.[^1]
+
+[^1]: The footnote's source [@zanos2016nmdar].
+"""
+
+
+def _site_files(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def _build_in_process(project: Path, site_dir: Path) -> None:
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    config = load_config(config_file=str(project / "test.yml"), site_dir=str(site_dir))
+    build(config)
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the real project with the placement page added (outside the nav)."""
+    bib = (ROOT / "docs" / "bibliography.yaml").read_text(encoding="utf-8")
+    for key in ("zarate2006randomized", "zanos2016nmdar"):
+        if f"- id: {key}\n" not in bib:
+            pytest.fail(f"the test page cites {key}, which the bibliography no longer has")
+    root = copy_project(tmp_path / "project")
+    (root / "docs" / "placement.md").write_text(PLACEMENT_PAGE, encoding="utf-8")
+    (root / "test.yml").write_text("INHERIT: mkdocs.yml\nnot_in_nav: |\n  /placement.md\n", encoding="utf-8")
+    monkeypatch.chdir(root)  # pymdownx.snippets resolves includes/ against the working directory
+    monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
+    # The hooks set module-level context for the extension; restore it for later tests.
+    from citereview import context
+
+    monkeypatch.setattr(context, "base_dir", context.base_dir)
+    monkeypatch.setattr(context, "current_page", context.current_page)
+    return root
+
+
+def test_trimming_changes_no_file_of_the_built_site(project: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    handed: dict[str, str] = {}
+    real_before = searchtrim.before_indexing
+
+    def spy(page) -> None:
+        real_before(page)
+        handed[page.file.src_uri] = page.content
+
+    monkeypatch.setattr(searchtrim, "before_indexing", spy)
+    _build_in_process(project, tmp_path / "trimmed")
+    monkeypatch.setattr(searchtrim, "before_indexing", real_before)
+    # Control: the same build with trimming switched off.
+    monkeypatch.setattr(searchtrim, "trim", lambda content: None)
+    _build_in_process(project, tmp_path / "full")
+
+    # Trimming really happened, and took out what it promises to.
+    placement = handed["placement.md"]
+    assert searchtrim.MARK in placement
+    for marker in ("ke-cite", "ke-flags", "ke-references", "ke-cite__tip"):
+        assert marker not in placement, marker
+    assert "Raw HTML keeps the source text [@zarate2006randomized]." in placement
+    assert sum(searchtrim.MARK in text for text in handed.values()) >= 6, "content pages were not trimmed"
+
+    trimmed, full = _site_files(tmp_path / "trimmed"), _site_files(tmp_path / "full")
+    assert trimmed.keys() == full.keys()
+    differing = [name for name in trimmed if trimmed[name] != full[name] and not name.endswith(".gz")]
+    assert differing == []
+    # The placement page kept all its citation markup.
+    page = (tmp_path / "trimmed" / "placement" / "index.html").read_text(encoding="utf-8")
+    assert page.count('class="ke-cite"') >= 5 and 'id="needed-1"' in page and 'id="references"' in page
+
+
+def test_search_index_leaves_out_citation_markup(built_site: Path) -> None:
+    """Results lead to prose: no citation numbers, previews, notices or per-page lists."""
+    docs = json.loads((built_site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    content = [d for d in docs if d["location"].startswith(("mechanism/", "risks/", "routes/"))]
+    assert content, "content pages missing from the index"
+    for doc in content:
+        assert not doc["location"].endswith("#references"), doc["location"]
+        for noise in ("Not yet reviewed", "Sources still being checked", "Cited at", "<sup>"):
+            assert noise not in doc["text"], (doc["location"], noise)
+    # The site-wide References page is where the bibliography is searchable.
+    bib_text = " ".join(d["text"] for d in docs if d["location"].startswith("references/"))
+    assert "Zarate" in bib_text and "Not yet reviewed" in bib_text
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in FIXTURES.glob("*.html")))
+def test_restore_returns_the_page_exactly(name: str) -> None:
+    """On every golden page: the trimmed copy holds none of our markup; restoring is exact."""
+    html = (FIXTURES / f"{name}.html").read_text(encoding="utf-8")
+    trimmed = searchtrim.trim(html)
+    if "ke-cite" not in html and "ke-flags" not in html:
+        assert trimmed is None
+        return
+    assert trimmed is not None
+    for marker in ('class="ke-cite', "ke-flags", "ke-references", "ke-cite__tip"):
+        assert marker not in trimmed.content, marker
+    assert trimmed.restore(trimmed.content) == html
+
+
+def test_pages_without_citations_or_with_our_marker_are_left_alone() -> None:
+    assert searchtrim.trim("<p>No citations here.</p>") is None
+    page = '<p>An author wrote <!--ke--> <sup class="ke-cite" data-search-exclude="">1</sup></p>'
+    assert searchtrim.trim(page) is None
+
+
+def test_lost_markers_fall_back_to_the_original(caplog: pytest.LogCaptureFixture) -> None:
+    original = '<p>Claim<sup class="ke-cite" data-search-exclude="">1</sup>.</p>'
+    trimmed = searchtrim.trim(original)
+    assert trimmed is not None
+    with pytest.raises(ValueError):
+        trimmed.restore(trimmed.content.replace(searchtrim.MARK, ""))
+
+    class Page:
+        content = original
+
+        class file:  # noqa: N801 - stands in for MkDocs' File
+            src_uri = "claims.md"
+
+    page = Page()
+    searchtrim.before_indexing(page)
+    assert page.content == trimmed.content
+    page.content = page.content.replace(searchtrim.MARK, "")  # another plugin rewrote the page
+    with caplog.at_level(logging.WARNING, logger="mkdocs.extensions.citereview"):
+        searchtrim.after_indexing(page)
+    assert page.content == original
+    assert "claims.md" in caplog.text and "could not restore" in caplog.text
+
+
+def test_engines_without_hooks_still_get_the_exclusion_attributes(built_site: Path) -> None:
+    """Zensical runs no hooks: the markup itself must say what to leave out of search."""
+    page = (built_site / "mechanism" / "index.html").read_text(encoding="utf-8")
+    assert 'class="ke-cite" data-search-exclude=""' in page
+    assert 'class="ke-references-title" data-search-exclude=""' in page
