@@ -265,8 +265,10 @@ class RestoreTokens(Postprocessor):
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 
-def _token_sites(root: etree.Element, wants_element: Callable[[int], bool]) -> list[tuple[int, etree.Element | None]]:
-    """Every citation token in document order, with the element that will carry it, if any.
+def _token_sites(root: etree.Element,
+                 wants_element: Callable[[int], bool]) -> list[tuple[int, etree.Element | None, bool]]:
+    """Every citation token in document order: the element that will carry it, if any, and
+    whether it is inside a heading.
 
     Most citations stay tokens in the text until :class:`RestoreTokens` swaps in their HTML:
     every ``<sup>`` added to the tree would be walked again by each later tree processor
@@ -275,7 +277,7 @@ def _token_sites(root: etree.Element, wants_element: Callable[[int], bool]) -> l
     page title read heading text) and when ``wants_element(index)`` (``[citation needed]``
     markers carry an id that MkDocs must see to validate links from the review queue).
     """
-    found: list[tuple[int, etree.Element | None]] = []
+    found: list[tuple[int, etree.Element | None, bool]] = []
 
     def split(text: str, in_heading: bool) -> tuple[str, list[etree.Element]]:
         parts = TOKEN_RE.split(text)
@@ -287,9 +289,9 @@ def _token_sites(root: etree.Element, wants_element: Callable[[int], bool]) -> l
                 sup = etree.Element("sup")
                 sup.tail = after
                 sups.append(sup)
-                found.append((index, sup))
+                found.append((index, sup, in_heading))
             else:
-                found.append((index, None))
+                found.append((index, None, False))
                 if sups:
                     sups[-1].tail += TOKEN.format(index) + after
                 else:
@@ -300,7 +302,7 @@ def _token_sites(root: etree.Element, wants_element: Callable[[int], bool]) -> l
         if not in_heading:
             indices = [int(i) for i in TOKEN_RE.findall(text)]
             if not any(wants_element(i) for i in indices):
-                found.extend((i, None) for i in indices)
+                found.extend((i, None, False) for i in indices)
                 return text, []
         return split(text, in_heading)
 
@@ -364,23 +366,31 @@ class CitationTree(Treeprocessor):
             return
         bib = self.ext.bibliography()
         style = self.ext.getConfig("style")
-        key = (bib.path, bib.digest, bib.loaded, style, tuple(groups[index] for index, _ in sites))
+        key = (bib.path, bib.digest, bib.loaded, style, tuple(groups[site[0]] for site in sites))
         plan = _plans.get(key)
         if plan is None:
-            plan = make_plan([groups[index] for index, _ in sites], bib, style)
+            plan = make_plan([groups[site[0]] for site in sites], bib, style)
             if len(_plans) > 4096:  # bound memory across a long `mkdocs serve` session
                 _plans.clear()
             _plans[key] = plan
-        for (index, el), (cls, id_, inner) in zip(sites, plan.citations, strict=True):
+        for position, ((index, el, in_heading), (cls, id_, inner)) in enumerate(
+                zip(sites, plan.citations, strict=True)):
             # Out of the search index: numbers and previews are noise in results.
             if el is None:
                 self.ext.rendered[index] = f'<sup class="{cls}" data-search-exclude="">{inner}</sup>'
-            else:
-                el.set("class", cls)
-                el.set("data-search-exclude", "")
-                if id_:  # on the element, so links from the review queue validate
-                    el.set("id", id_)
-                el.text = self.ext.stash(inner)
+                continue
+            el.set("class", cls)
+            el.set("data-search-exclude", "")
+            if in_heading:
+                # Python-Markdown's toc and MkDocs' page title leave out a heading's
+                # <sup id="fnref…"> (footnote references): our citation stays out of the
+                # heading's anchor, its TOC entry and the page title the same way.
+                el.set("id", f"fnref-ke-{position + 1}")
+                if id_:  # the citation-needed id moves to an inner element
+                    el = etree.SubElement(el, "span", {"id": id_})
+            elif id_:  # on the element, so links from the review queue validate
+                el.set("id", id_)
+            el.text = self.ext.stash(inner)
         if plan.references:
             self._references(root, plan)
         if plan.notice and self.ext.getConfig("notice"):

@@ -181,4 +181,7 @@ def page_title(text: str, fallback: str) -> str:
             if m:
                 return m.group(1).strip("\"'")
     m = re.search(r"^#\s+(.+?)\s*#*\s*$", mask_code(text), re.M)
-    return m.group(1) if m else fallback
+    if not m:
+        return fallback
+    # A citation in the heading is left out of the page title, as the engines do.
+    return re.sub(r"\s{2,}", " ", _SCAN_RE.sub("", m.group(1))).strip() or fallback

@@ -25,7 +25,7 @@ FIXTURES = ROOT / "tests" / "fixtures" / "citations"
 # extension must keep an element (headings, citation-needed markers) or leave the text alone
 # (raw HTML), so both shapes of citation markup go through the trimming.
 PLACEMENT_PAGE = """\
-# Placement test
+# Placement test [@zanos2016nmdar]
 
 Ketamine blocks NMDA receptors [@zarate2006randomized]. Repeated [see @zarate2006randomized, p. 3 & table 2; @zanos2016nmdar].
 
@@ -110,6 +110,13 @@ def test_trimming_changes_no_file_of_the_built_site(project: Path, tmp_path: Pat
     # The placement page kept all its citation markup.
     page = (tmp_path / "trimmed" / "placement" / "index.html").read_text(encoding="utf-8")
     assert page.count('class="ke-cite"') >= 5 and 'id="needed-1"' in page and 'id="references"' in page
+    # Citations in headings stay out of anchors, the TOC and the page title.
+    assert '<h2 id="findings-in-a-heading">' in page and '<h1 id="placement-test">' in page
+    assert "<title>Placement test - " in page
+    toc = page[page.index('aria-label="Table of contents"'):]
+    toc = toc[: toc.index("</nav>")]
+    assert '<span class="md-ellipsis">\n      \n        Findings in a heading\n' in toc
+    assert "ke-cite" not in toc and "Zanos" not in toc
 
 
 def test_search_index_leaves_out_citation_markup(built_site: Path) -> None:
