@@ -6,17 +6,18 @@ is the same under every engine and needs no plugin hook.
 
 from __future__ import annotations
 
+import html
 import os
 import xml.etree.ElementTree as etree
 from collections import Counter
-from posixpath import dirname, relpath
 from typing import TYPE_CHECKING
 
 from markdown.util import AtomicString
 
-from . import site
+from . import context, site
 from .model import REVIEW_STATUSES, STATUS_LABELS, Diagnostic
 from .render import format_reference
+from .urls import page_url, relative_url
 
 if TYPE_CHECKING:
     from .extension import CiteReviewExtension
@@ -27,6 +28,14 @@ def _sort_key(ref) -> tuple[str, str]:
     first = authors[0] if authors else {}
     name = first.get("family") or first.get("literal") or ref.title
     return (str(name).casefold(), ref.id)
+
+
+def _directory_urls(ext: CiteReviewExtension) -> bool:
+    if context.use_directory_urls is not None:
+        return context.use_directory_urls
+    from .queue import project_config
+
+    return bool(project_config(ext).get("use_directory_urls", True))
 
 
 def build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
@@ -45,14 +54,15 @@ def build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
     ) + "."
 
     listing = etree.SubElement(parent, "ul", {"class": "ke-bibliography"})
-    base = dirname(here) or "."
+    directory_urls = _directory_urls(ext)
+    here_url = page_url(here, directory_urls)
     for ref in sorted(bib.references.values(), key=_sort_key):
         # <li> as an element (its id is a link target), the formatted entry as one stashed
-        # string, and the "cited on" links as elements so engines rewrite and check them.
+        # string. Out of the search index: page titles repeated under entries are noise.
         li = etree.SubElement(listing, "li", {"class": f"ke-ref ke-status--{ref.review.status}",
                                               "id": f"ref-{slug(ref.id)}"})
         li.text = ext.stash(f"{format_reference(ref, style, bib.digest).html}{reference_badges(ref)}")
-        cited = etree.SubElement(li, "span", {"class": "ke-ref__back"})
+        cited = etree.SubElement(li, "span", {"class": "ke-ref__back", "data-search-exclude": ""})
         users = [p for p in citing.get(ref.id, []) if p.path != here]
         if not users:
             cited.text = AtomicString("Not cited on any page.")
@@ -60,11 +70,11 @@ def build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
                               f"reference '{ref.id}' is not cited on any page", level="info",
                               code="unused"), once=True)
             continue
-        # Atomic text: later inline passes (smartsymbols, abbr) need not scan thousands of
-        # page titles and separators on a large site.
-        cited.text = AtomicString("Cited on: ")
+        # Finished HTML with URLs computed here: a large site has thousands of these links,
+        # and as elements every later tree processor, the engine's link rewriting and the
+        # search indexer went through each (they point at pages that exist: read_site found
+        # them, and the site crawl test follows every one).
         anchor = f"#ref-{slug(ref.id)}"
-        for i, page in enumerate(users):
-            a = etree.SubElement(cited, "a", {"href": relpath(page.path, base) + anchor})
-            a.text = AtomicString(page.title)
-            a.tail = AtomicString(", " if i < len(users) - 1 else ".")
+        cited.text = ext.stash("Cited on: " + ", ".join(
+            f'<a href="{html.escape(relative_url(page_url(page.path, directory_urls), here_url), quote=True)}'
+            f'{anchor}">{html.escape(page.title, quote=False)}</a>' for page in users) + ".")

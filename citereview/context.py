@@ -14,6 +14,8 @@ from markdown import Markdown
 current_page: str | None = None
 #: Folder of mkdocs.yml, set by the MkDocs hook; relative config paths resolve against it.
 base_dir: str | None = None
+#: ``use_directory_urls`` of the build, set by the MkDocs hook; read from mkdocs.yml otherwise.
+use_directory_urls: bool | None = None
 
 
 def page_path(md: Markdown) -> str | None:

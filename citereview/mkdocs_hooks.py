@@ -18,6 +18,7 @@ from citereview import context, extension, searchtrim
 def on_config(config):
     """Resolve the extension's relative paths against mkdocs.yml, not the shell's folder."""
     context.base_dir = os.path.dirname(os.path.abspath(config.config_file_path))
+    context.use_directory_urls = bool(config.use_directory_urls)
     return config
 
 

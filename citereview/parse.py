@@ -158,7 +158,7 @@ def find_groups(text: str, front_matter: bool = True) -> Iterator[tuple[re.Match
 
 def scan_source(text: str) -> Iterator[Occurrence]:
     """Yield every citation group in a Markdown source file, with 1-based line and column."""
-    line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
     for m, group in find_groups(text):
         line_idx = bisect.bisect_right(line_starts, m.start()) - 1
         yield Occurrence(

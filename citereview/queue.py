@@ -573,7 +573,7 @@ def render_tree(parent: etree.Element, q: Queue, here: str) -> None:
                     entry(ul, e)
 
 
-def _config_for(ext: CiteReviewExtension) -> dict[str, Any]:
+def project_config(ext: CiteReviewExtension) -> dict[str, Any]:
     """mkdocs.yml next to docs_dir (or in the working directory), for edit links; {} if none."""
     from .check import ConfigError, Project
 
@@ -592,7 +592,7 @@ def build_queue(parent: etree.Element, ext: CiteReviewExtension) -> None:
     bib = ext.bibliography()
     docs_dir = Path(ext.path("docs_dir"))
     pages = site.read_site(docs_dir)
-    config = _config_for(ext)
+    config = project_config(ext)
     try:
         bib_docs = Path(ext.path("bibliography")).resolve().relative_to(docs_dir.resolve()).as_posix()
     except ValueError:

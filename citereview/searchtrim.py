@@ -9,8 +9,9 @@ once). Material honours the attribute, but only after parsing every tag inside: 
 most of the time our extension added to a build.
 
 So the MkDocs glue (:mod:`citereview.mkdocs_hooks`) gives the indexer a trimmed copy of each
-page: every citation and the flag notice become a short comment (the indexer ignores
-comments), and the References section, always last on the page, is cut. Afterwards
+page: every citation, the flag notice and the References page's "Cited on" lists become a
+short comment (the indexer ignores comments), and a page's References section, always last
+on the page, is cut. Afterwards
 :meth:`Trimmed.restore` puts the original markup back. The index and the pages come out the
 same as without trimming (``tests/test_searchtrim.py`` builds the real site both ways and
 compares every file); only the parsing is saved. Engines without MkDocs hooks (Zensical)
@@ -29,9 +30,12 @@ from dataclasses import dataclass, field
 
 log = logging.getLogger("mkdocs.extensions.citereview")
 
-#: A rendered citation or ``citation needed`` marker, or the flag notice near the title.
+#: A rendered citation or ``citation needed`` marker, the flag notice near the title, or
+#: the "Cited on" list of an entry on the References page (text and links, no spans).
 PIECE_RE = re.compile(
-    r'<sup class="ke-cite[^"]*"[^>]*>.*?</sup>|<div class="admonition ke-flags[^"]*"[^>]*>.*?</div>', re.S)
+    r'<sup class="ke-cite[^"]*"[^>]*>.*?</sup>'
+    r'|<div class="admonition ke-flags[^"]*"[^>]*>.*?</div>'
+    r'|<span class="ke-ref__back" data-search-exclude="">.*?</span>', re.S)
 #: The References heading the extension appends as the last thing on a page.
 REFERENCES_HEADING = '<h2 class="ke-references-title"'
 #: What the indexer reads instead of each piece, in order.
@@ -70,7 +74,7 @@ def trim(content: str) -> Trimmed | None:
     start = content.rfind(REFERENCES_HEADING)
     head, tail = (content[:start], content[start:]) if start >= 0 else (content, "")
     pieces: list[str] = []
-    if "ke-cite" in head or "ke-flags" in head:
+    if "ke-cite" in head or "ke-flags" in head or "ke-ref__back" in head:
         def cut(m: re.Match[str]) -> str:
             pieces.append(m.group(0))
             return MARK

@@ -10,23 +10,40 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from .model import Occurrence
-from .parse import page_title, scan_source
+from .parse import find_groups, page_title, scan_source
 
 
 @dataclass(frozen=True)
 class SourcePage:
-    """One Markdown page: its path relative to docs_dir, title, citations and raw text."""
+    """One Markdown page: its path relative to docs_dir, title and raw text.
+
+    Its citations are scanned on first use, and only as far as asked: the References page
+    needs just the keys of every page, while the checker and the review queue need every
+    occurrence with its line and sentence.
+    """
 
     path: str
     title: str
-    occurrences: tuple[Occurrence, ...]
     text: str = field(repr=False, default="")
 
+    @cached_property
+    def occurrences(self) -> tuple[Occurrence, ...]:
+        return tuple(scan_source(self.text))
+
+    @cached_property
+    def _keys(self) -> frozenset[str]:
+        if "occurrences" in self.__dict__:
+            groups = (occ.group for occ in self.occurrences)
+        else:
+            groups = (group for _, group in find_groups(self.text))
+        return frozenset(item.key for group in groups for item in group.items)
+
     def keys(self) -> set[str]:
-        return {item.key for occ in self.occurrences for item in occ.group.items}
+        return set(self._keys)
 
 
 _cache: dict[str, tuple[tuple[int, int], SourcePage]] = {}
@@ -48,7 +65,7 @@ def read_page(docs_dir: str | Path, rel_path: str) -> SourcePage | None:
     except (OSError, UnicodeDecodeError):
         return None
     fallback = Path(rel_path).stem.replace("-", " ").capitalize()
-    page = SourcePage(rel_path, page_title(text, fallback), tuple(scan_source(text)), text)
+    page = SourcePage(rel_path, page_title(text, fallback), text)
     _cache[str(full)] = (stamp, page)
     return page
 
