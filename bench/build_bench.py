@@ -26,7 +26,9 @@ warm
     The ``mkdocs serve`` edit loop, reproduced in one worker process exactly as
     ``mkdocs.commands.serve`` does it: load the config, call the plugins' ``on_startup``
     once, build once (not timed), then per run *edit one page* (append a cited sentence),
-    reload the config and call ``mkdocs.commands.build.build`` again. We edit a page rather
+    reload the config and call ``mkdocs.commands.build.build`` again (two such rebuilds per
+    worker, ``--runs`` workers per variant, interleaved across variants; the median of all
+    rebuilds is reported). We edit a page rather
     than rebuilding an unchanged tree because that is what triggers a rebuild in
     ``mkdocs serve``, and because caches keyed on file content or mtime (ours are) must not
     be able to skip work a real edit would cause.
@@ -70,6 +72,8 @@ TARGET_WARM = 1.05
 #: Overhead per page at 10x the pages may grow by this factor and still count as linear
 #: (timing noise on a shared machine; a quadratic cost would show as ~10x).
 LINEAR_TOLERANCE = 1.25
+#: Edit-and-rebuild cycles per warm worker process (workers are run ``--runs`` times).
+REBUILDS_PER_WORKER = 2
 VARIANTS = {"plain": "(a) plain Material", "ours": "(b) citereview", "bibtex": "(c) mkdocs-bibtex"}
 
 # ---------------------------------------------------------------------------------------
@@ -443,14 +447,18 @@ def measure(site: Site, variants: list[str], runs: int, with_cold: bool = True) 
                 results[v].cold_cpu.append(cpu)
                 results[v].warnings = warnings
                 print(f"  cold run {r + 1}/{runs} {VARIANTS[v]}: {cpu:.2f} s CPU, {wall:.2f} s wall", flush=True)
-    for v in variants:
-        data = warm_builds(site, v, runs)
-        results[v].first = data["first"]
-        results[v].warm = data["warm"]
-        if not with_cold:
-            results[v].warnings = data["warnings_first_build"]
-        print(f"  in-process {VARIANTS[v]}: first build {data['first']['cpu']:.2f} s CPU; warm rebuilds "
-              + ", ".join(f"{w['cpu']:.2f}" for w in data["warm"]) + " s CPU", flush=True)
+    # Warm workers are interleaved across variants too, a few rebuilds each, so that a
+    # slow minute on a shared machine does not land on one variant only.
+    for r in range(runs):
+        for v in variants:
+            data = warm_builds(site, v, REBUILDS_PER_WORKER)
+            if not results[v].first:
+                results[v].first = data["first"]
+            results[v].warm += data["warm"]
+            if not with_cold:
+                results[v].warnings = data["warnings_first_build"]
+            print(f"  worker {r + 1}/{runs} {VARIANTS[v]}: first build {data['first']['cpu']:.2f} s CPU; warm "
+                  "rebuilds " + ", ".join(f"{w['cpu']:.2f}" for w in data["warm"]) + " s CPU", flush=True)
     return results
 
 

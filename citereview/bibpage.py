@@ -56,6 +56,8 @@ def build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
     listing = etree.SubElement(parent, "ul", {"class": "ke-bibliography"})
     directory_urls = _directory_urls(ext)
     here_url = page_url(here, directory_urls)
+    links = {page.path: html.escape(relative_url(page_url(page.path, directory_urls), here_url), quote=True)
+             for page in pages}
     for ref in sorted(bib.references.values(), key=_sort_key):
         # <li> as an element (its id is a link target), the formatted entry as one stashed
         # string. Out of the search index: page titles repeated under entries are noise.
@@ -76,5 +78,4 @@ def build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
         # them, and the site crawl test follows every one).
         anchor = f"#ref-{slug(ref.id)}"
         cited.text = ext.stash("Cited on: " + ", ".join(
-            f'<a href="{html.escape(relative_url(page_url(page.path, directory_urls), here_url), quote=True)}'
-            f'{anchor}">{html.escape(page.title, quote=False)}</a>' for page in users) + ".")
+            f'<a href="{links[page.path]}{anchor}">{html.escape(page.title, quote=False)}</a>' for page in users) + ".")

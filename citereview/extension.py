@@ -108,9 +108,7 @@ class CiteReviewExtension(Extension):
         self.md = md
         md.preprocessors.register(FrontMatterGuard(md, self), "citereview-front-matter", 30)
         blocks = md.parser.blockprocessors
-        blocks.register(MarkerBlock(md.parser, self, "bibliography", _build_bibliography),
-                        "citereview-bibliography", 110)
-        blocks.register(MarkerBlock(md.parser, self, "review-queue", _build_queue), "citereview-review-queue", 110)
+        blocks.register(MarkerBlock(md.parser, self), "citereview-markers", 110)
         md.preprocessors.register(CitationTokens(md, self), "citereview", 24)
         md.treeprocessors.register(CitationTree(md, self), "citereview", 15)
         md.postprocessors.register(RestoreTokens(md, self), "citereview", 5)
@@ -580,6 +578,13 @@ def _build_queue(parent: etree.Element, ext: CiteReviewExtension) -> None:
     build_queue(parent, ext)
 
 
+#: Reserved markers, each alone in a paragraph, and what they expand into.
+MARKERS: dict[str, Callable[[etree.Element, CiteReviewExtension], None]] = {
+    "bibliography": _build_bibliography,
+    "review-queue": _build_queue,
+}
+
+
 class MarkerBlock(BlockProcessor):
     """A reserved marker alone in a paragraph, expanded into site-wide content.
 
@@ -587,16 +592,18 @@ class MarkerBlock(BlockProcessor):
     ``[review-queue]``: everything still to review (queue.py).
     """
 
-    def __init__(self, parser, ext: CiteReviewExtension, marker: str,
-                 build: Callable[[etree.Element, CiteReviewExtension], None]):
+    MARKER_RE = re.compile(r"^\s*\[(" + "|".join(map(re.escape, MARKERS)) + r")\]\s*$", re.I)
+    #: Longer blocks cannot be a marker: most paragraphs are rejected without a regex.
+    MAX_LEN = max(map(len, MARKERS)) + 16
+
+    def __init__(self, parser, ext: CiteReviewExtension):
         super().__init__(parser)
         self.ext = ext
-        self.marker = re.compile(rf"^\s*\[{re.escape(marker)}\]\s*$", re.I)
-        self.build = build
 
     def test(self, parent: etree.Element, block: str) -> bool:
-        return bool(self.marker.match(block))
+        return len(block) <= self.MAX_LEN and bool(self.MARKER_RE.match(block))
 
     def run(self, parent: etree.Element, blocks: list[str]) -> None:
-        blocks.pop(0)
-        self.build(parent, self.ext)
+        m = self.MARKER_RE.match(blocks.pop(0))
+        assert m is not None
+        MARKERS[m.group(1).lower()](parent, self.ext)
