@@ -170,17 +170,29 @@ def scan_source(text: str) -> Iterator[Occurrence]:
         )
 
 
+_H1_RE = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.M)
+
+
 def page_title(text: str, fallback: str) -> str:
     """The page title as MkDocs derives it: front matter ``title``, else the first H1."""
     lines = text.split("\n")
+    body = 0  # offset of the text after the front matter
     if lines and lines[0].strip() == "---":
         for line in lines[1:]:
+            body += len(line) + 1
             if line.strip() in ("---", "..."):
+                body += len(lines[0]) + 1
                 break
             m = re.match(r"^title:\s*(.+?)\s*$", line)
             if m:
                 return m.group(1).strip("\"'")
-    m = re.search(r"^#\s+(.+?)\s*#*\s*$", mask_code(text), re.M)
+        else:
+            body = 0
+    # The first H1 is usually near the top: find it, and mask code and comments (a "# line"
+    # there is no title) only if one could start before it.
+    m = _H1_RE.search(text, body)
+    if m and any(mark in text[: m.start()] for mark in ("```", "~~~", "<!--")):
+        m = _H1_RE.search(mask_code(text))
     if not m:
         return fallback
     # A citation in the heading is left out of the page title, as the engines do.

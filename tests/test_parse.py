@@ -72,3 +72,15 @@ def test_page_title() -> None:
     assert page_title("---\ntitle: \"Front\"\n---\n# Heading\n", "x") == "Front"
     assert page_title("```\n# not\n```\n# Heading\n", "x") == "Heading"
     assert page_title("no heading", "Fallback") == "Fallback"
+
+
+@pytest.mark.parametrize(("text", "title"), [
+    ("---\n# a YAML comment\nx: 1\n---\n# Real\n", "Real"),
+    ("<!--\n# in a comment\n-->\n# Real\n", "Real"),
+    ("Intro\n\n    # indented code\n\n# Real\n", "Real"),
+    ("## Second level first\n\n# Real\n", "Real"),
+    ("# Real with a citation [@zarate2006; @a] here\n", "Real with a citation here"),
+    ("---\nx: 1\n", "Fallback"),
+])
+def test_page_title_skips_what_is_not_a_heading(text: str, title: str) -> None:
+    assert page_title(text, "Fallback") == title
