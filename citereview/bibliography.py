@@ -105,7 +105,7 @@ def load(path: str | Path) -> Bibliography:
         st = p.stat()
         stamp = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
         known = _stamps.get(name)
-        if known and known[0] == stamp and max(stamp[0], stamp[1]) < known[2] - RACY_NS:
+        if known and known[0] == stamp and stamp[0] < known[2] - RACY_NS:
             cached = _cache.get(f"{name}:{known[1]}")
             if cached is not None:
                 return cached

@@ -14,17 +14,24 @@ preprocessor       24        replace each ``[@key]`` group and ``[citation neede
                              HTML is stashed (20); tokens pass the inline stage untouched,
                              which is far cheaper than an inline pattern splitting text
                              at every citation
-tree processor     15        turn tokens into citations, numbered in document order
-                             (after inline, 20), with previews, the References section
+tree processor     15        number citations in document order (after inline, 20) and
+                             render them (previews included), add the References section
                              and the flag notice; before ``toc`` (5) so "References"
-                             appears in the TOC
-postprocessor      5         put back the original text of tokens that ended up in raw
-                             HTML, where citations are not rendered
+                             appears in the TOC. Citations stay tokens in the text; only
+                             those in headings and ``[citation needed]`` markers become
+                             ``<sup>`` elements (ids the TOC or the review queue need)
+postprocessor      5         swap the remaining tokens for their citation HTML, or back
+                             to the author's text where citations are not rendered (raw
+                             HTML, attributes)
 =================  ========  ==========================================================
 
-Per-document state lives on the extension and is cleared in :meth:`reset`; per-build data
-(the parsed bibliography, formatted entries) is cached at module level because engines
-build one extension instance per page.
+Per-document state lives on the extension and is cleared in :meth:`reset` (and when the
+preprocessor starts a document). Engines build one extension instance per page, so what
+outlives a page is cached at module level, keyed by content: the parsed bibliography and
+formatted entries (bibliography.py, render.py), each page's tokenised text and its
+rendered citations (:class:`PagePlan`). In the ``mkdocs serve`` loop an unchanged page
+reuses all of it. Under MkDocs, :mod:`citereview.searchtrim` keeps the search indexer from
+parsing what it would exclude anyway.
 """
 
 from __future__ import annotations

@@ -1,0 +1,93 @@
+"""Caches that make rebuilds cheap must never serve a stale page.
+
+The extension caches, by content, the parsed bibliography, each page's tokenised text and
+its rendered citations (so an unchanged page costs almost nothing in the ``mkdocs serve``
+loop). These tests edit the inputs between conversions, as an author would, and check that
+every edit shows, and that an untouched bibliography is not even read again.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import markdown
+import pytest
+import yaml
+
+from citereview import bibliography as bibmod
+
+REF = {
+    "id": "trial2006", "type": "article-journal", "title": "A randomized trial",
+    "author": [{"family": "Zarate", "given": "Carlos"}], "container-title": "Arch Gen Psychiatry",
+    "issued": {"date-parts": [[2006]]}, "evidence": "randomised-trial", "review": {"status": "unreviewed"},
+}
+
+
+def write_bib(path: Path, **changes) -> None:
+    ref = {**REF, **changes}
+    path.write_text(yaml.safe_dump({"references": [ref]}, sort_keys=False), encoding="utf-8")
+
+
+def convert(bib: Path, text: str, md: markdown.Markdown | None = None) -> str:
+    md = md or markdown.Markdown(extensions=["citereview"], extension_configs={
+        "citereview": {"bibliography": str(bib), "docs_dir": str(bib.parent)}})
+    return md.convert(text)
+
+
+def test_bibliography_edits_show_on_the_next_conversion(tmp_path: Path) -> None:
+    bib = tmp_path / "bib.yaml"
+    write_bib(bib)
+    page = "Claim [@trial2006].\n"
+    assert "ke-status--unreviewed" in convert(bib, page)
+    # The same page text (its tokenised form and plan are cached) after a status change.
+    write_bib(bib, review={"status": "disputed", "reviewer": "A. Reviewer", "date": "2026-11-01",
+                           "note": "Does not support the claim."})
+    out = convert(bib, page)
+    assert "ke-status--disputed" in out and "ke-status--unreviewed" not in out
+    write_bib(bib, title="A corrected title")
+    assert "A corrected title" in convert(bib, page)
+
+
+def test_page_edits_show_and_numbering_restarts(tmp_path: Path) -> None:
+    bib = tmp_path / "bib.yaml"
+    write_bib(bib)
+    first = convert(bib, "One [@trial2006].\n")
+    second = convert(bib, "One [@trial2006]. Two [@trial2006, p. 3].\n")
+    assert first.count('class="ke-cite"') == 1
+    assert second.count('class="ke-cite"') == 2 and "(p. 3)" in second
+    assert 'id="cite-trial2006-2"' in second  # the re-citation got its own back-link anchor
+
+
+def test_converting_twice_without_reset_gives_the_same_page(tmp_path: Path) -> None:
+    """Python-Markdown callers may skip ``reset()``; citations must not pile up."""
+    bib = tmp_path / "bib.yaml"
+    write_bib(bib)
+    md = markdown.Markdown(extensions=["citereview"], extension_configs={
+        "citereview": {"bibliography": str(bib), "docs_dir": str(tmp_path)}})
+    text = "Claim [@trial2006] and a gap [citation needed].\n"
+    assert convert(bib, text, md) == convert(bib, text, md)
+    assert 'id="needed-1"' in convert(bib, "Only a gap [citation needed].\n", md)
+
+
+def test_an_old_unchanged_bibliography_is_not_read_again(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    bib = tmp_path / "bib.yaml"
+    write_bib(bib)
+    past = time.time() - 3600
+    os.utime(bib, (past, past))
+    first = bibmod.load(bib)
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail(f"{self} was read again"))
+    assert bibmod.load(bib) is first
+
+
+def test_a_fresh_rewrite_with_the_same_stamp_is_still_seen(tmp_path: Path) -> None:
+    """Within the timestamp granularity a rewrite may keep size and mtime: hash again."""
+    bib = tmp_path / "bib.yaml"
+    write_bib(bib, title="Title A")
+    stat = bib.stat()
+    assert bibmod.load(bib).references["trial2006"].title == "Title A"
+    write_bib(bib, title="Title B")  # same length, and the stamp forced back
+    os.utime(bib, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert bibmod.load(bib).references["trial2006"].title == "Title B"
