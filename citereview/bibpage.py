@@ -12,8 +12,6 @@ import xml.etree.ElementTree as etree
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from markdown.util import AtomicString
-
 from . import context, site
 from .model import REVIEW_STATUSES, STATUS_LABELS, Diagnostic
 from .render import format_reference
@@ -59,23 +57,25 @@ def build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
     links = {page.path: html.escape(relative_url(page_url(page.path, directory_urls), here_url), quote=True)
              for page in pages}
     for ref in sorted(bib.references.values(), key=_sort_key):
-        # <li> as an element (its id is a link target), the formatted entry as one stashed
-        # string. Out of the search index: page titles repeated under entries are noise.
+        # <li> as an element (its id is a link target), its content as one stashed string.
         li = etree.SubElement(listing, "li", {"class": f"ke-ref ke-status--{ref.review.status}",
                                               "id": f"ref-{slug(ref.id)}"})
-        li.text = ext.stash(f"{format_reference(ref, style, bib.digest).html}{reference_badges(ref)}")
-        cited = etree.SubElement(li, "span", {"class": "ke-ref__back", "data-search-exclude": ""})
         users = [p for p in citing.get(ref.id, []) if p.path != here]
-        if not users:
-            cited.text = AtomicString("Not cited on any page.")
+        if users:
+            # Finished HTML with URLs computed here: a large site has thousands of these
+            # links, and as elements every later tree processor, the engine's link rewriting
+            # and the search indexer went through each (they point at pages that exist:
+            # read_site found them, and the site crawl test follows every one).
+            anchor = f"#ref-{slug(ref.id)}"
+            cited = "Cited on: " + ", ".join(
+                f'<a href="{links[page.path]}{anchor}">{html.escape(page.title, quote=False)}</a>'
+                for page in users) + "."
+        else:
+            cited = "Not cited on any page."
             report(Diagnostic(os.fspath(bib.path), ref.line,
                               f"reference '{ref.id}' is not cited on any page", level="info",
                               code="unused"), once=True)
-            continue
-        # Finished HTML with URLs computed here: a large site has thousands of these links,
-        # and as elements every later tree processor, the engine's link rewriting and the
-        # search indexer went through each (they point at pages that exist: read_site found
-        # them, and the site crawl test follows every one).
-        anchor = f"#ref-{slug(ref.id)}"
-        cited.text = ext.stash("Cited on: " + ", ".join(
-            f'<a href="{links[page.path]}{anchor}">{html.escape(page.title, quote=False)}</a>' for page in users) + ".")
+        # Out of the search index (see searchtrim.py): page titles repeated under the entries
+        # are noise in results.
+        li.text = ext.stash(f"{format_reference(ref, style, bib.digest).html}{reference_badges(ref)}"
+                            f'<span class="ke-ref__back" data-search-exclude="">{cited}</span>')

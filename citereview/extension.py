@@ -371,7 +371,9 @@ class CitationTree(Treeprocessor):
             return
         bib = self.ext.bibliography()
         style = self.ext.getConfig("style")
-        key = (bib.path, bib.digest, bib.loaded, style, tuple(groups[site[0]] for site in sites))
+        # The source text of each group determines the group; strings hash once, fast.
+        sources = self.ext.sources
+        key = (bib.path, bib.digest, bib.loaded, style, tuple(sources[site[0]] for site in sites))
         plan = _plans.get(key)
         if plan is None:
             plan = make_plan([groups[site[0]] for site in sites], bib, style)
@@ -418,22 +420,18 @@ class CitationTree(Treeprocessor):
             li.text = self.ext.stash(inner)
 
     def _notice(self, root: etree.Element, notice: tuple[str, int, str, str, bool]) -> None:
-        extra, flagged, title_text, text, link = notice
+        extra, flagged, title, text, link = notice
         box = etree.Element("div", {
             "class": "admonition ke-flags" + extra, "role": "note", "data-ke-flags": str(flagged),
             # The same notice on most pages would crowd out the prose in search results.
             "data-search-exclude": "",
         })
-        title = etree.SubElement(box, "p", {"class": "admonition-title"})
-        title.text = AtomicString(title_text)
-        p = etree.SubElement(box, "p")
-        p.text = AtomicString(text)
-        if link:
-            a = etree.SubElement(p, "a", {"href": "#references"})
-            a.text = AtomicString("See the review status of each reference.")
+        box.text = self.ext.stash(
+            f'\n<p class="admonition-title">{esc(title)}</p>\n<p>{esc(text)}'
+            + ('<a href="#references">See the review status of each reference.</a>' if link else "")
+            + "</p>\n")
         # Directly under the page's H1 when there is one, else at the very top.
-        children = list(root)
-        index = next((i + 1 for i, child in enumerate(children) if child.tag == "h1"), 0)
+        index = next((i + 1 for i, child in enumerate(root) if child.tag == "h1"), 0)
         root.insert(index, box)
 
     # -- diagnostics --------------------------------------------------------------------
