@@ -1,0 +1,28 @@
+"""The citation benchmark still runs end to end (on a tiny site; no timing is asserted).
+
+``bench/build_bench.py`` drives MkDocs in worker processes over a line protocol; a change
+to the extension or to MkDocs could break it silently until someone needs the figures.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def test_benchmark_runs_on_a_tiny_site() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "build_bench.py"), "--pages", "4", "--refs", "12",
+         "--cites-per-page", "3", "--runs", "1", "--skip-bibtex", "--skip-scaling"],
+        cwd=ROOT, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"}, capture_output=True, text=True,
+        timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    assert "| (b) citereview |" in out and "| (a) plain Material |" in out
+    assert "cold ≤ 1.15× plain" in out and "warm ≤ 1.05× plain" in out
+    # Two warm rebuilds per variant, from the kept-alive workers.
+    rebuilds = [line for line in out.splitlines() if line.strip().startswith("in-process (b)")]
+    assert rebuilds and rebuilds[0].count(",") == 1, rebuilds
