@@ -33,6 +33,7 @@ from .bibliography import Bibliography
 from .frontmatter import read_front_matter
 from .model import STATUS_LABELS, Reference
 from .parse import mask_code
+from .urls import page_url
 
 if TYPE_CHECKING:
     from .check import Project
@@ -434,12 +435,8 @@ def _site_url(config: dict[str, Any] | None, target: str | None) -> str | None:
     if not target or not config or not config.get("site_url"):
         return None
     path, _, anchor = target.partition("#")
-    stem = PurePosixPath(path).with_suffix("")
-    if config.get("use_directory_urls", True):
-        url = "" if stem.name == "index" and str(stem.parent) == "." else (
-            f"{stem.parent}/" if stem.name == "index" else f"{stem}/")
-    else:
-        url = f"{stem}.html"
+    url = page_url(path, bool(config.get("use_directory_urls", True)))
+    url = "" if url == "./" else url
     base = str(config["site_url"]).rstrip("/") + "/"
     return base + url + (f"#{anchor}" if anchor else "")
 
