@@ -17,6 +17,11 @@ same as without trimming (``tests/test_searchtrim.py`` builds the real site both
 compares every file); only the parsing is saved. Engines without MkDocs hooks (Zensical)
 index the full page and apply ``data-search-exclude`` themselves.
 
+Other plugins that read ``page.content`` in their own ``on_page_context`` (priority between
+100 and -100) see the trimmed copy too; Material's plugins other than search do not. A plugin
+that rewrites the page there and drops our markers makes :func:`after_indexing` warn and
+keep the untrimmed page.
+
 The patterns match the markup :mod:`citereview.extension` writes; keep the two in step.
 Bibliography and author text inside it is always HTML-escaped, so any ``<`` there opens one
 of our tags: a citation holds no ``<sup>`` and the notice no ``<div>``.
