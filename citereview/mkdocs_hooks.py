@@ -33,13 +33,13 @@ def on_page_markdown(markdown, page, config, files):
     return markdown
 
 
-@event_priority(100)  # before the search plugin (priority 0) reads page.content
+@event_priority(1)  # just before the search plugin (priority 0) reads page.content
 def _trim_for_search(ctx, page, config, nav):
     searchtrim.before_indexing(page)
     return ctx
 
 
-@event_priority(-100)  # after every plugin has seen the page, before the theme renders it
+@event_priority(-1)  # just after it, before late handlers (Material's blog: -100) and the theme
 def _restore_after_search(ctx, page, config, nav):
     searchtrim.after_indexing(page)
     return ctx

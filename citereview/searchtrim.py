@@ -17,8 +17,9 @@ same as without trimming (``tests/test_searchtrim.py`` builds the real site both
 compares every file); only the parsing is saved. Engines without MkDocs hooks (Zensical)
 index the full page and apply ``data-search-exclude`` themselves.
 
-Other plugins that read ``page.content`` in their own ``on_page_context`` (priority between
-100 and -100) see the trimmed copy too; Material's plugins other than search do not. A plugin
+The hooks trim at priority 1 and restore at -1, the narrowest window around the search
+plugin (priority 0): only another plugin's ``on_page_context`` at priority 0 sees the trimmed
+copy (Material's blog and projects plugins run theirs at -100, after the restore). A plugin
 that rewrites the page there and drops our markers makes :func:`after_indexing` warn and
 keep the untrimmed page.
 
