@@ -12,10 +12,10 @@ import xml.etree.ElementTree as etree
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from . import context, site
+from . import site
 from .model import REVIEW_STATUSES, STATUS_LABELS, Diagnostic
 from .render import format_reference
-from .urls import page_url, relative_url
+from .urls import directory_urls, page_url, relative_url
 
 if TYPE_CHECKING:
     from .extension import CiteReviewExtension
@@ -26,14 +26,6 @@ def _sort_key(ref) -> tuple[str, str]:
     first = authors[0] if authors else {}
     name = first.get("family") or first.get("literal") or ref.title
     return (str(name).casefold(), ref.id)
-
-
-def _directory_urls(ext: CiteReviewExtension) -> bool:
-    if context.use_directory_urls is not None:
-        return context.use_directory_urls
-    from .queue import project_config
-
-    return bool(project_config(ext).get("use_directory_urls", True))
 
 
 def build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
@@ -52,14 +44,16 @@ def build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
     ) + "."
 
     listing = etree.SubElement(parent, "ul", {"class": "ke-bibliography"})
-    directory_urls = _directory_urls(ext)
-    here_url = page_url(here, directory_urls)
-    links = {page.path: html.escape(relative_url(page_url(page.path, directory_urls), here_url), quote=True)
+    use_dirs = directory_urls(ext)
+    here_url = page_url(here, use_dirs)
+    links = {page.path: html.escape(relative_url(page_url(page.path, use_dirs), here_url), quote=True)
              for page in pages}
+    # The whole list as one stashed string: a large bibliography has hundreds of entries and
+    # every later tree processor would walk each. Links to the entries' ids come from our
+    # own pages only (the review queue writes them as finished HTML too), and the site
+    # crawl test checks that every one of them lands.
+    items: list[str] = []
     for ref in sorted(bib.references.values(), key=_sort_key):
-        # <li> as an element (its id is a link target), its content as one stashed string.
-        li = etree.SubElement(listing, "li", {"class": f"ke-ref ke-status--{ref.review.status}",
-                                              "id": f"ref-{slug(ref.id)}"})
         users = [p for p in citing.get(ref.id, []) if p.path != here]
         if users:
             # Finished HTML with URLs computed here: a large site has thousands of these
@@ -77,5 +71,7 @@ def build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
                               code="unused"), once=True)
         # Out of the search index (see searchtrim.py): page titles repeated under the entries
         # are noise in results.
-        li.text = ext.stash(f"{format_reference(ref, style, bib.digest).html}{reference_badges(ref)}"
-                            f'<span class="ke-ref__back" data-search-exclude="">{cited}</span>')
+        items.append(f'<li class="ke-ref ke-status--{ref.review.status}" id="ref-{slug(ref.id)}">'
+                     f"{format_reference(ref, style, bib.digest).html}{reference_badges(ref)}"
+                     f'<span class="ke-ref__back" data-search-exclude="">{cited}</span></li>')
+    listing.text = ext.stash("\n" + "\n".join(items) + "\n")

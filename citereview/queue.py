@@ -19,7 +19,7 @@ import html
 import re
 import xml.etree.ElementTree as etree
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from posixpath import dirname, relpath
@@ -33,7 +33,7 @@ from .bibliography import Bibliography
 from .frontmatter import read_front_matter
 from .model import STATUS_LABELS, Reference
 from .parse import mask_code
-from .urls import page_url
+from .urls import directory_urls, link_from, page_url
 
 if TYPE_CHECKING:
     from .check import Project
@@ -500,8 +500,14 @@ def _sub(parent: etree.Element, tag: str, text: str | None = None, **attrs: str)
     return el
 
 
-def render_tree(parent: etree.Element, q: Queue, here: str) -> None:
-    """The site page: counts, then sections as headings, lists and folded ``<details>``."""
+def render_tree(parent: etree.Element, q: Queue, here: str,
+                stash: Callable[[str], str] | None = None, use_dirs: bool = True) -> None:
+    """The site page: counts, then sections as headings, lists and folded ``<details>``.
+
+    Links are elements (the engine rewrites and checks them), except links to a reference
+    entry (``#ref-…``): pages keep their reference lists as stashed HTML, where the engine
+    sees no ids, so with ``stash`` those links are finished HTML with URLs computed here.
+    """
     base = dirname(here) or "."
 
     def href(target: str | None) -> str | None:
@@ -511,6 +517,11 @@ def render_tree(parent: etree.Element, q: Queue, here: str) -> None:
         return relpath(path, base) + (f"#{anchor}" if anchor else "")
 
     def link(el: etree.Element, text: str, target: str | None) -> etree.Element:
+        if stash is not None and target and target.partition("#")[2].startswith("ref-"):
+            span = _sub(el, "span")
+            url = html.escape(link_from(here, target, use_dirs), quote=True)
+            span.text = stash(f'<a href="{url}">{html.escape(text, quote=False)}</a>')
+            return span
         h = href(target)
         return _sub(el, "a", text, href=h) if h else _sub(el, "span", text)
 
@@ -596,7 +607,8 @@ def build_queue(parent: etree.Element, ext: CiteReviewExtension) -> None:
         bib_docs = None
     q = compute_queue(bib, pages, edit=EditLinks.from_config(config),
                       docs_prefix=str(ext.getConfig("docs_dir")).rstrip("/"), bib_docs_path=bib_docs)
-    render_tree(parent, q, ext.page() or "review-queue.md")
+    render_tree(parent, q, ext.page() or "review-queue.md", stash=ext.stash,
+                use_dirs=directory_urls(ext))
 
 
 def counts_by_status(q: Queue) -> Counter[str]:
