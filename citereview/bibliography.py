@@ -83,11 +83,12 @@ _Loader.yaml_implicit_resolvers = {
     for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
-_cache: dict[str, Bibliography] = {}
+#: Per path: the file's stat stamp when it was last read, when that was, and the parsed
+#: result (whose ``digest`` names the content). One version per file: `mkdocs serve` edits
+#: replace it.
+_cache: dict[str, tuple[tuple[int, int, int, int], int, Bibliography]] = {}
 _lock = threading.Lock()
-#: Per path: the file's stat stamp, its content digest and when that digest was taken.
-_stamps: dict[str, tuple[tuple[int, int, int, int], str, int]] = {}
-#: A stamp is trusted only for files last changed this long before they were hashed: a
+#: A stamp is trusted only for files last changed this long before they were read: a
 #: rewrite within the file system's timestamp granularity could keep the stamp (Git's
 #: "racily clean" problem), so recently changed files are hashed on every call.
 RACY_NS = 2_000_000_000
@@ -97,19 +98,17 @@ def load(path: str | Path) -> Bibliography:
     """Return the bibliography at ``path``, parsing it only when its content changed.
 
     Called for every page: an unchanged file (same stat stamp, changed long enough before
-    it was last hashed) is recognised without reading it.
+    it was last read) is recognised without reading it.
     """
     p = Path(path)
     name = str(p)
     try:
         st = p.stat()
         stamp = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
-        known = _stamps.get(name)
-        if known and known[0] == stamp and stamp[0] < known[2] - RACY_NS:
-            cached = _cache.get(f"{name}:{known[1]}")
-            if cached is not None:
-                return cached
-        hashed_at = time.time_ns()
+        known = _cache.get(name)
+        if known and known[0] == stamp and stamp[0] < known[1] - RACY_NS:
+            return known[2]
+        read_at = time.time_ns()
         data = p.read_bytes()
     except OSError as exc:
         bib = Bibliography(path=str(path), loaded=False)
@@ -118,18 +117,14 @@ def load(path: str | Path) -> Bibliography:
         )
         return bib
     digest = hashlib.sha256(data).hexdigest()
-    _stamps[name] = (stamp, digest, hashed_at)
-    cache_key = f"{name}:{digest}"
     with _lock:
-        cached = _cache.get(cache_key)
-        if cached is None:
-            cached = parse_bibliography(data.decode("utf-8", errors="replace"), str(path))
-            cached.digest = digest
-            # Keep only the current version of each file: `mkdocs serve` edits replace it.
-            for old in [k for k in _cache if k.rpartition(":")[0] == name]:
-                del _cache[old]
-            _cache[cache_key] = cached
-        return cached
+        known = _cache.get(name)
+        bib = known[2] if known and known[2].digest == digest else None
+        if bib is None:
+            bib = parse_bibliography(data.decode("utf-8", errors="replace"), str(path))
+            bib.digest = digest
+        _cache[name] = (stamp, read_at, bib)
+        return bib
 
 
 def parse_bibliography(text: str, path: str = "bibliography.yaml") -> Bibliography:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from . import site
 from .model import REVIEW_STATUSES, STATUS_LABELS, Diagnostic
 from .render import format_reference
-from .urls import directory_urls, page_url, relative_url
+from .urls import directory_urls, link_from
 
 if TYPE_CHECKING:
     from .extension import CiteReviewExtension
@@ -45,9 +45,7 @@ def build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
 
     listing = etree.SubElement(parent, "ul", {"class": "ke-bibliography"})
     use_dirs = directory_urls(ext)
-    here_url = page_url(here, use_dirs)
-    links = {page.path: html.escape(relative_url(page_url(page.path, use_dirs), here_url), quote=True)
-             for page in pages}
+    links = {page.path: html.escape(link_from(here, page.path, use_dirs), quote=True) for page in pages}
     # The whole list as one stashed string: a large bibliography has hundreds of entries and
     # every later tree processor would walk each. Links to the entries' ids come from our
     # own pages only (the review queue writes them as finished HTML too), and the site

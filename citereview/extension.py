@@ -43,6 +43,7 @@ import xml.etree.ElementTree as etree
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any, TypeVar
 
 import yaml
 from markdown import Markdown
@@ -62,6 +63,7 @@ from .parse import find_groups
 from .render import format_reference
 
 log = logging.getLogger("mkdocs.extensions.citereview")
+V = TypeVar("V")
 
 _reported: set[str] = set()
 
@@ -213,10 +215,7 @@ class CitationTokens(Preprocessor):
             return lines
         cached = _tokenised.get(text)
         if cached is None:
-            cached = tokenise(text)
-            if len(_tokenised) > 4096:  # bound memory across a long `mkdocs serve` session
-                _tokenised.clear()
-            _tokenised[text] = cached
+            cached = _remember(_tokenised, text, tokenise(text))
         out, groups, sources = cached
         self.ext.groups, self.ext.sources = list(groups), list(sources)
         return out.split("\n") if groups else lines
@@ -236,6 +235,14 @@ def tokenise(text: str) -> tuple[str, tuple[CiteGroup, ...], tuple[str, ...]]:
         pos = m.end()
     out.append(text[pos:])
     return "".join(out), tuple(groups), tuple(sources)
+
+
+def _remember(cache: dict[Any, V], key: Any, value: V, limit: int = 4096) -> V:
+    """Store in a module-level cache, emptied when full (bounds a long `mkdocs serve`)."""
+    if len(cache) >= limit:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 #: Tokenised page texts, by text: unchanged pages skip parsing on every rebuild.
@@ -376,10 +383,7 @@ class CitationTree(Treeprocessor):
         key = (bib.path, bib.digest, bib.loaded, style, tuple(sources[site[0]] for site in sites))
         plan = _plans.get(key)
         if plan is None:
-            plan = make_plan([groups[site[0]] for site in sites], bib, style)
-            if len(_plans) > 4096:  # bound memory across a long `mkdocs serve` session
-                _plans.clear()
-            _plans[key] = plan
+            plan = _remember(_plans, key, make_plan([groups[site[0]] for site in sites], bib, style))
         for position, ((index, el, in_heading), (cls, id_, inner)) in enumerate(
                 zip(sites, plan.citations, strict=True)):
             # Out of the search index: numbers and previews are noise in results.
