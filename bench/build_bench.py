@@ -497,6 +497,74 @@ def worker(config_file: str, site_dir: str, runs: int, edit_page: str, edit_key:
         page.write_text(original, encoding="utf-8")
 
 
+def floor_worker(bib_path: str, mode: str) -> None:
+    """One fresh process: the fixed costs every cold build of (b) pays, printed as JSON.
+
+    ``mode`` is ``shipped`` (citeproc-py with citereview's memo, as builds run it) or
+    ``stock`` (citeproc-py's own code throughout, for comparison).
+    """
+    sys.path.insert(0, str(REPO))
+    cpu = time.process_time
+    start = cpu()
+    from citereview import bibliography, citeproc_memo, render
+
+    imported = cpu()
+    bib = bibliography.parse_bibliography(Path(bib_path).read_text(encoding="utf-8"), bib_path)
+    parsed = cpu()
+    if mode == "stock":
+        from citeproc import CitationItem
+
+        citeproc_memo.install = lambda: False  # type: ignore[assignment]
+        render._item_class = lambda: CitationItem  # type: ignore[assignment]
+    render._style(render.DEFAULT_STYLE)
+    styled = cpu()
+    for ref in bib.references.values():
+        render.format_reference(ref, digest=bib.digest)
+    formatted = cpu()
+    print(json.dumps({"import": imported - start, "parse": parsed - imported, "style": styled - parsed,
+                      "format": formatted - styled, "refs": len(bib.references)}))
+
+
+def cold_floor(site: Site, runs: int) -> dict[str, dict[str, float]]:
+    """Medians of :func:`floor_worker` for both modes, alternating, one process per run."""
+    bib = site.root / "bib" / "bibliography.yaml"
+    samples: dict[str, list[dict[str, float]]] = {"shipped": [], "stock": []}
+    for i in range(runs):
+        for mode in (("shipped", "stock") if i % 2 == 0 else ("stock", "shipped")):
+            proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--floor-worker", str(bib),
+                                   "--floor-mode", mode], env=env(), capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                raise SystemExit(f"floor worker ({mode}) failed:\n{proc.stderr[-3000:]}")
+            samples[mode].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return {mode: {k: _median([s[k] for s in rows]) for k in rows[0]} for mode, rows in samples.items()}
+
+
+def floor_table(floor: dict[str, dict[str, float]], results: dict[str, Result]) -> list[str]:
+    """The fixed part of a cold build's extra cost, against the plain build and the budget."""
+    plain = results["plain"].cold
+    extra = results["ours"].cold - plain
+    shipped, stock = floor["shipped"], floor["stock"]
+    refs = int(shipped["refs"])
+
+    def row(label: str, seconds: float) -> str:
+        return f"| {label} | {seconds:.3f} | {100 * seconds / plain:.1f} % |"
+
+    fixed = shipped["import"] + shipped["parse"] + shipped["style"] + shipped["format"]
+    return [
+        "### Where the cold overhead goes (fresh processes, CPU, median)", "",
+        "| Step | s | of the plain cold build |", "| --- | ---: | ---: |",
+        row("Cold overhead of (b), measured above", extra),
+        row(f"Budget at the ≤ {TARGET_COLD}× target", (TARGET_COLD - 1) * plain),
+        row("Import citereview", shipped["import"]),
+        row(f"Parse and validate the {refs}-entry bibliography", shipped["parse"]),
+        row("Load the CSL style (imports citeproc-py and lxml)", shipped["style"]),
+        row(f"Format {refs} references with citeproc-py, as shipped (memoised look-ups)", shipped["format"]),
+        row("… the same with citeproc-py's own code, for comparison", stock["format"]),
+        row("Rest: every page's citations, the References page, bigger pages to index and write",
+            extra - fixed),
+    ]
+
+
 def _median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -657,7 +725,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--edit-key", help=argparse.SUPPRESS)
     parser.add_argument("--profile-out", help=argparse.SUPPRESS)
     parser.add_argument("--stepwise", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--floor-worker", help=argparse.SUPPRESS)
+    parser.add_argument("--floor-mode", default="shipped", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+
+    if args.floor_worker:
+        floor_worker(args.floor_worker, args.floor_mode)
+        return 0
 
     if args.worker:
         worker(args.worker, args.site_dir, args.runs, args.edit_page, args.edit_key, args.profile_out,
@@ -689,6 +763,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
         report += [f"Setup: {head}.", ""]
         report += print_table("Build times", small, site.md_files)
+        print("Measuring the fixed costs of a cold build", flush=True)
+        report += ["", *floor_table(cold_floor(site, args.runs), small)]
         cold_ratio = small["ours"].cold / small["plain"].cold
         warm_ratio = small["ours"].warm_median() / small["plain"].warm_median()
         checks = [

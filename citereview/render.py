@@ -23,6 +23,7 @@ from .model import Reference
 
 DOI_BASE = "https://doi.org/"
 PUBMED_BASE = "https://pubmed.ncbi.nlm.nih.gov/"
+DEFAULT_STYLE = "american-medical-association"
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ _LEADING_NUMBER = re.compile(r"^\s*\d+\.\s*")
 _TAG = re.compile(r"<[^>]+>")
 
 
-def format_reference(ref: Reference, style: str = "american-medical-association", digest: str = "") -> Formatted:
+def format_reference(ref: Reference, style: str = DEFAULT_STYLE, digest: str = "") -> Formatted:
     """Format one reference; cached by (bibliography version, style, key)."""
     cache_key = (digest, style, ref.id)
     cached = _formatted.get(cache_key)

@@ -23,6 +23,9 @@ def test_benchmark_runs_on_a_tiny_site() -> None:
     out = proc.stdout
     assert "| (b) citereview |" in out and "| (a) plain Material |" in out
     assert "cold ≤ 1.15× plain" in out and "warm ≤ 1.05× plain" in out
+    # The fixed costs of a cold build, with citeproc-py as shipped and as stock.
+    assert "Where the cold overhead goes" in out
+    assert "Format 12 references with citeproc-py, as shipped" in out and "own code, for comparison" in out
     # Two warm rebuilds per variant, from the kept-alive workers.
     rebuilds = [line for line in out.splitlines() if line.strip().startswith("in-process (b)")]
     assert rebuilds and rebuilds[0].count(",") == 1, rebuilds
