@@ -289,6 +289,19 @@ def _token_sites(root: etree.Element,
     page title read heading text) and when ``wants_element(index)`` (``[citation needed]``
     markers carry an id that MkDocs must see to validate links from the review queue).
     """
+    # The usual page: no citation in a heading and no marker that needs an element. Then the
+    # document order of the tokens is that of the tree's text (``itertext`` walks text and
+    # tails in document order, in C), and nothing in the tree changes.
+    indices = [int(i) for i in TOKEN_RE.findall("".join(root.itertext()))]
+    if not any(wants_element(i) for i in indices) and not any(
+            TOKEN_START in "".join(h.itertext()) for tag in _HEADINGS for h in root.iter(tag)):
+        return [(i, None, False) for i in indices]
+    return _walk_token_sites(root, wants_element)
+
+
+def _walk_token_sites(root: etree.Element,
+                      wants_element: Callable[[int], bool]) -> list[tuple[int, etree.Element | None, bool]]:
+    """:func:`_token_sites` the long way: walk the tree, adding ``<sup>`` elements."""
     found: list[tuple[int, etree.Element | None, bool]] = []
 
     def split(text: str, in_heading: bool) -> tuple[str, list[etree.Element]]:

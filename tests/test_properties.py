@@ -95,3 +95,57 @@ def test_bibliography_values_are_escaped(title: str, family: str) -> None:
     parser.feed(formatted.html)
     assert set(parser.tags) <= {"i", "b", "a", "span", "sup", "sub"}
     assert "<script" not in formatted.html.lower()
+
+
+# -- token order: the itertext fast path against the full tree walk ----------------------
+
+_TAGS = ["p", "em", "strong", "a", "li", "ul", "div", "table", "td", "span", "h2"]
+
+
+@st.composite
+def token_trees(draw: st.DrawFn, depth: int = 0):
+    """Random element trees with citation tokens scattered over texts and tails."""
+    from xml.etree import ElementTree as etree
+
+    from citereview.extension import TOKEN
+
+    counter = draw(st.shared(st.just([0]), key="counter"))
+
+    def text() -> str | None:
+        pieces = []
+        for _ in range(draw(st.integers(0, 2))):
+            pieces.append(draw(st.sampled_from(["", "word ", "x"])))
+            if draw(st.booleans()):
+                pieces.append(TOKEN.format(counter[0]))
+                counter[0] += 1
+        return "".join(pieces) or None
+
+    el = etree.Element(draw(st.sampled_from(_TAGS)))
+    el.text = text()
+    if depth < 3:
+        for _ in range(draw(st.integers(0, 3))):
+            child = draw(token_trees(depth + 1))
+            child.tail = text()
+            el.append(child)
+    return el
+
+
+@settings(max_examples=300, deadline=None)
+@given(token_trees())
+def test_token_order_fast_path_matches_the_walk(root) -> None:
+    """Document order from ``itertext`` is the order the recursive walk finds; with no
+    heading and nothing needing an element, the fast path leaves the tree untouched."""
+    import copy
+    from xml.etree import ElementTree as etree
+
+    from citereview.extension import _token_sites, _walk_token_sites
+
+    before = etree.tostring(root)
+    walked = _walk_token_sites(copy.deepcopy(root), lambda index: False)
+    fast = _token_sites(root, lambda index: False)
+    in_heading = any(h for _, _, h in walked)
+    if not in_heading:
+        assert fast == walked
+        assert etree.tostring(root) == before
+    else:  # a heading holds a token: the walk is taken, and gives elements for it
+        assert [i for i, _, _ in fast] == [i for i, _, _ in walked]
