@@ -110,8 +110,11 @@ def mask_code(text: str, front_matter: bool = True) -> str:
         else:
             out.append(line)
     masked = "\n".join(out)
-    masked = _COMMENT_RE.sub(lambda m: _blank(m.group(0)), masked)
-    return _CODE_SPAN_RE.sub(lambda m: _blank(m.group(0)), masked)
+    if "<!--" in masked:
+        masked = _COMMENT_RE.sub(lambda m: _blank(m.group(0)), masked)
+    if "`" in masked:
+        masked = _CODE_SPAN_RE.sub(lambda m: _blank(m.group(0)), masked)
+    return masked
 
 
 def _sentence_around(text: str, start: int, end: int) -> str:
