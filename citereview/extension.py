@@ -494,12 +494,47 @@ def make_plan(groups: list[CiteGroup], bib: bibmod.Bibliography, style: str) -> 
                 "until a reviewer adds one or removes it.</span>")))
         else:
             citations.append(("ke-cite", "", _group_html(group, bib, style, state)))
-    references = tuple(
-        (f"ke-ref ke-status--{bib.references[key].review.status}", f"ref-{slug(key)}",
-         _reference_html(bib.references[key], number, state.backlinks[key], bib, style))
-        for key, number in sorted(state.numbers.items(), key=lambda kv: kv[1])
-    )
-    return PagePlan(tuple(citations), references, _notice_plan(bib, state), tuple(state.unknown))
+    references = []
+    for key, number in sorted(state.numbers.items(), key=lambda kv: kv[1]):
+        ref = bib.references[key]
+        references.append((f"ke-ref ke-status--{ref.review.status}", f"ref-{ref_parts(ref, bib, style).slug}",
+                           _reference_html(ref, number, state.backlinks[key], bib, style)))
+    return PagePlan(tuple(citations), tuple(references), _notice_plan(bib, state), tuple(state.unknown))
+
+
+@dataclass(frozen=True)
+class _RefParts:
+    """The parts of a reference's markup that do not depend on the page citing it."""
+
+    slug: str
+    status: str
+    #: After "Reference N" in a citation's label.
+    label: str
+    #: A citation's preview: formatted reference, evidence kind and review status.
+    tip: str
+    #: A References entry before its back-links: formatted reference with links, badges.
+    entry: str
+
+
+#: Reference parts by (bibliography version, style, key): each reference is cited on many
+#: pages, and its parts are the same on all of them.
+_ref_parts: dict[tuple[str, str, str], _RefParts] = {}
+
+
+def ref_parts(ref: Reference, bib: bibmod.Bibliography, style: str) -> _RefParts:
+    key = (bib.digest, style, ref.id)
+    parts = _ref_parts.get(key)
+    if parts is None:
+        formatted = format_reference(ref, style, bib.digest)
+        parts = _remember(_ref_parts, key, _RefParts(
+            slug=slug(ref.id),
+            status=ref.review.status,
+            label=f", {ref.status_label.lower()}" if ref.review.flagged else "",
+            tip=(f'{formatted.preview} <span class="ke-cite__meta">{esc(ref.evidence_label)} · '
+                 f"{esc(ref.status_label)}</span>"),
+            entry=f"{formatted.html}{reference_badges(ref)}",
+        ), limit=20000)
+    return parts
 
 
 def _group_html(group: CiteGroup, bib: bibmod.Bibliography, style: str, state: PageCitations) -> str:
@@ -514,22 +549,20 @@ def _group_html(group: CiteGroup, bib: bibmod.Bibliography, style: str, state: P
             continue
         number = state.number_for(ref.id)
         uses = state.backlinks.setdefault(ref.id, [])
-        key = slug(ref.id)
+        fixed = ref_parts(ref, bib, style)
+        key = fixed.slug
         anchor_id = f"cite-{key}-{len(uses) + 1}"
         uses.append(anchor_id)
         tip_id = f"tip-{key}-{len(uses)}"
-        label = f"Reference {number}" + (f", {ref.status_label.lower()}" if ref.review.flagged else "")
         locator = f'<span class="ke-cite__locator">({esc(item.suffix)})</span>' if item.suffix else ""
-        preview = format_reference(ref, style, bib.digest).preview
         # Few tags on purpose: every later step (search indexing included) pays per tag.
         # The preview follows the number directly (CSS shows it on hover and focus) and
         # stays out of the search index, since the References list repeats it.
         parts.append(
-            f'{prefix}<a class="ke-cite__num ke-status--{ref.review.status}" href="#ref-{key}" '
-            f'id="{anchor_id}" aria-label="{label}" aria-describedby="{tip_id}">{number}</a>'
-            f'<span class="ke-cite__tip" role="tooltip" id="{tip_id}" data-search-exclude>{preview} '
-            f'<span class="ke-cite__meta">{esc(ref.evidence_label)} · {esc(ref.status_label)}</span>'
-            f"</span>{locator}"
+            f'{prefix}<a class="ke-cite__num ke-status--{fixed.status}" href="#ref-{key}" '
+            f'id="{anchor_id}" aria-label="Reference {number}{fixed.label}" aria-describedby="{tip_id}">'
+            f'{number}</a><span class="ke-cite__tip" role="tooltip" id="{tip_id}" data-search-exclude>'
+            f"{fixed.tip}</span>{locator}"
         )
     return ",".join(parts)
 
@@ -542,8 +575,7 @@ def _reference_html(ref: Reference, number: int, backlinks: list[str], bib: bibm
         f'aria-label="Back to citation {n} of reference {number}">↩ {n}</a>'
         for n, anchor in enumerate(backlinks, start=1)
     )
-    return (f"{format_reference(ref, style, bib.digest).html}"
-            f'{reference_badges(ref)}<span class="ke-ref__back">Cited at: {back}</span>')
+    return f'{ref_parts(ref, bib, style).entry}<span class="ke-ref__back">Cited at: {back}</span>'
 
 
 def _notice_plan(bib: bibmod.Bibliography, state: PageCitations) -> tuple[str, int, str, str, bool] | None:
