@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from . import site
 from .model import REVIEW_STATUSES, STATUS_LABELS, Diagnostic
-from .render import format_reference
 from .urls import directory_urls, link_from
 
 if TYPE_CHECKING:
@@ -29,7 +28,7 @@ def _sort_key(ref) -> tuple[str, str]:
 
 
 def build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
-    from .extension import reference_badges, report, slug
+    from .extension import ref_parts, report
 
     bib = ext.bibliography()
     pages = site.read_site(ext.path("docs_dir"))
@@ -52,13 +51,14 @@ def build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
     # crawl test checks that every one of them lands.
     items: list[str] = []
     for ref in sorted(bib.references.values(), key=_sort_key):
+        parts = ref_parts(ref, bib, style)
         users = [p for p in citing.get(ref.id, []) if p.path != here]
         if users:
             # Finished HTML with URLs computed here: a large site has thousands of these
             # links, and as elements every later tree processor, the engine's link rewriting
             # and the search indexer went through each (they point at pages that exist:
             # read_site found them, and the site crawl test follows every one).
-            anchor = f"#ref-{slug(ref.id)}"
+            anchor = f"#ref-{parts.slug}"
             cited = "Cited on: " + ", ".join(
                 f'<a href="{links[page.path]}{anchor}">{html.escape(page.title, quote=False)}</a>'
                 for page in users) + "."
@@ -69,7 +69,6 @@ def build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
                               code="unused"), once=True)
         # Out of the search index (see searchtrim.py): page titles repeated under the entries
         # are noise in results.
-        items.append(f'<li class="ke-ref ke-status--{ref.review.status}" id="ref-{slug(ref.id)}">'
-                     f"{format_reference(ref, style, bib.digest).html}{reference_badges(ref)}"
+        items.append(f'<li class="ke-ref ke-status--{parts.status}" id="ref-{parts.slug}">{parts.entry}'
                      f'<span class="ke-ref__back" data-search-exclude="">{cited}</span></li>')
     listing.text = ext.stash("\n" + "\n".join(items) + "\n")

@@ -65,6 +65,7 @@ def supported() -> bool:
 
 
 def installed() -> bool:
+    """Whether citeproc-py currently runs with the memo (tests take it out and put it back)."""
     return bool(_originals)
 
 

@@ -496,9 +496,9 @@ def make_plan(groups: list[CiteGroup], bib: bibmod.Bibliography, style: str) -> 
             citations.append(("ke-cite", "", _group_html(group, bib, style, state)))
     references = []
     for key, number in sorted(state.numbers.items(), key=lambda kv: kv[1]):
-        ref = bib.references[key]
-        references.append((f"ke-ref ke-status--{ref.review.status}", f"ref-{ref_parts(ref, bib, style).slug}",
-                           _reference_html(ref, number, state.backlinks[key], bib, style)))
+        fixed = ref_parts(bib.references[key], bib, style)
+        references.append((f"ke-ref ke-status--{fixed.status}", f"ref-{fixed.slug}",
+                           _reference_html(fixed, number, state.backlinks[key])))
     return PagePlan(tuple(citations), tuple(references), _notice_plan(bib, state), tuple(state.unknown))
 
 
@@ -567,15 +567,14 @@ def _group_html(group: CiteGroup, bib: bibmod.Bibliography, style: str, state: P
     return ",".join(parts)
 
 
-def _reference_html(ref: Reference, number: int, backlinks: list[str], bib: bibmod.Bibliography,
-                    style: str) -> str:
+def _reference_html(fixed: _RefParts, number: int, backlinks: list[str]) -> str:
     """One entry of a page's References list: formatted reference, badges, back-links."""
     back = " ".join(
         f'<a class="ke-ref__backlink" href="#{anchor}" '
         f'aria-label="Back to citation {n} of reference {number}">↩ {n}</a>'
         for n, anchor in enumerate(backlinks, start=1)
     )
-    return f'{ref_parts(ref, bib, style).entry}<span class="ke-ref__back">Cited at: {back}</span>'
+    return f'{fixed.entry}<span class="ke-ref__back">Cited at: {back}</span>'
 
 
 def _notice_plan(bib: bibmod.Bibliography, state: PageCitations) -> tuple[str, int, str, str, bool] | None:
