@@ -208,8 +208,8 @@ class CitationTokens(Preprocessor):
 
     def run(self, lines: list[str]) -> list[str]:
         # A document's citations start here (token N is groups[N]), even when a caller
-        # converts twice without ``reset()``.
-        self.ext.groups, self.ext.sources, self.ext.rendered = [], [], {}
+        # converts twice without ``Markdown.reset()``.
+        self.ext.reset()
         text = "\n".join(lines)
         if "@" not in text and "[citation needed]" not in text.lower():
             return lines
