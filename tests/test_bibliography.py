@@ -72,3 +72,42 @@ def test_load_caches_by_content_and_reports_missing_file(tmp_path) -> None:
     assert second is not first and second.references["a1"].title == "Another title"
     missing = load(tmp_path / "nope.yaml")
     assert not missing.loaded and "cannot read bibliography" in str(missing.diagnostics[0])
+
+
+def _many(count: int) -> str:
+    return "references:\n" + "".join(
+        f"  - id: r{i}\n    type: article-journal\n    title: Title {i}\n    evidence: other\n"
+        f"    author: [{{family: A{i}, given: B}}, {{family: C{i}, given: D}}]\n"
+        f"    issued: {{date-parts: [[2020, 1, 2]]}}\n    review: {{status: unreviewed}}\n"
+        for i in range(count))
+
+
+@pytest.mark.parametrize("collector_on", [True, False])
+def test_load_holds_off_the_garbage_collector_and_restores_it(tmp_path, collector_on: bool) -> None:
+    """Parsing a large bibliography runs no collection (each would find nothing; without
+    the pause, 400 entries set off about a hundred), and the collector is left as it was
+    found, also when the file is malformed."""
+    import gc
+
+    runs: list[int] = []
+
+    def count(phase: str, info: dict) -> None:
+        if phase == "start":
+            runs.append(info["generation"])
+
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text(_many(400))
+    bad.write_text(_many(50) + "  - [unclosed\n")
+    was = gc.isenabled()
+    (gc.enable if collector_on else gc.disable)()
+    gc.callbacks.append(count)
+    try:
+        assert len(load(good)) == 400
+        # At most the one the collector owes once it is back on, at the next allocation.
+        assert len(runs) <= 1
+        assert gc.isenabled() is collector_on
+        assert not load(bad).loaded
+        assert gc.isenabled() is collector_on
+    finally:
+        gc.callbacks.remove(count)
+        (gc.enable if was else gc.disable)()
