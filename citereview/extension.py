@@ -20,9 +20,9 @@ tree processor     15        number citations in document order (after inline, 2
                              appears in the TOC. Citations stay tokens in the text; only
                              those in headings and ``[citation needed]`` markers become
                              ``<sup>`` elements (ids the TOC or the review queue need)
-postprocessor      5         swap the remaining tokens for their citation HTML, or back
-                             to the author's text where citations are not rendered (raw
-                             HTML, attributes)
+postprocessor      5         swap the remaining tokens for their citation HTML (and the
+                             References list), or back to the author's text where
+                             citations are not rendered (raw HTML, attributes)
 =================  ========  ==========================================================
 
 Per-document state lives on the extension and is cleared in :meth:`reset` (and when the
@@ -431,11 +431,16 @@ class CitationTree(Treeprocessor):
                                            "data-search-exclude": ""})
         h2.text = AtomicString(self.ext.getConfig("references_title"))
         ol = etree.SubElement(root, "ol", {"class": "ke-references", "data-search-exclude": ""})
-        # The entries as one stashed string, not one element each for every later tree
-        # processor to walk. Their ids are linked to by our own markup only (citations, and
-        # the review queue's finished HTML); the site crawl test checks every such link.
-        ol.text = self.ext.stash("\n" + "\n".join(
-            f'<li class="{cls}" id="{id_}">{inner}</li>' for cls, id_, inner in plan.references) + "\n")
+        # The entries as one string, not one element each for every later tree processor to
+        # walk, swapped in by RestoreTokens like the citations (a stashed string would be
+        # scanned for placeholders twice more by Python-Markdown). Token numbers past the
+        # page's citation groups are free. The entries' ids are linked to by our own markup
+        # only (citations, and the review queue's finished HTML); the site crawl test checks
+        # every such link.
+        index = len(self.ext.groups)
+        self.ext.rendered[index] = "\n" + "\n".join(
+            f'<li class="{cls}" id="{id_}">{inner}</li>' for cls, id_, inner in plan.references) + "\n"
+        ol.text = AtomicString(TOKEN.format(index))
 
     def _notice(self, root: etree.Element, notice: tuple[str, int, str, str, bool]) -> None:
         extra, flagged, title, text, link = notice
