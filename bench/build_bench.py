@@ -512,7 +512,7 @@ def floor_worker(bib_path: str, mode: str) -> None:
     from citereview import bibliography, citeproc_memo, render
 
     imported = cpu()
-    bib = bibliography.parse_bibliography(Path(bib_path).read_text(encoding="utf-8"), bib_path)
+    bib = bibliography.load(bib_path)  # as builds read it: hashed, parsed, validated
     parsed = cpu()
     if mode == "stock":
         from citeproc import CitationItem
