@@ -35,6 +35,16 @@ sets none of them; for those the shortcut reads the five attributes and returns 
 unchanged, exactly what the five steps return. Any element that sets one goes the original
 way. That was a seventh of what remained of citeproc-py's time.
 
+And one repair. Formatting names, citeproc-py gives a ``<names>`` without a ``<name>`` child
+a fresh, empty one, inserted first, but creates it outside the CSL namespace, so its own
+look-up (``cs:name``) never finds it again: every formatted reference added one more element
+to the style (400 references, 400 elements, each also a key in the memo above) and made the
+next look-ups longer. :func:`prepare_style` inserts that same empty element once, in the
+namespace, where citeproc-py would; the names render as before (the element has no
+attributes either way, and sits first). A ``<names>`` directly in a ``<substitute>`` is left
+alone: citeproc-py lets it borrow the enclosing ``<names>``' ``<name>`` only while it has
+none of its own.
+
 This leans on citeproc-py's internals, so it is applied only to the versions it was checked
 against (``CHECKED_VERSIONS``); any other version formats exactly as before, only slower.
 ``tests/test_citeproc_memo.py`` formats every reference of the site and of the benchmark with
@@ -143,6 +153,26 @@ def install() -> bool:
     _originals["format"] = fmt
     model.Formatted.format = plain_format
     return True
+
+
+CSL_NS = "{http://purl.org/net/xbiblio/csl}"
+
+
+def prepare_style(style: Any) -> int:
+    """Give each ``<names>`` that lacks a ``<name>`` the empty one citeproc-py would insert on
+    first use, in the CSL namespace so that it is found again. Returns how many were added;
+    does nothing unless the memo is installed (a checked citeproc-py version)."""
+    if not _originals:
+        return 0
+    added = 0
+    for names in list(style.root.iter(CSL_NS + "names")):
+        parent = names.getparent()
+        if names.find(CSL_NS + "name") is not None or (parent is not None
+                                                       and parent.tag == CSL_NS + "substitute"):
+            continue
+        names.insert(0, names.makeelement(CSL_NS + "name"))
+        added += 1
+    return added
 
 
 def uninstall() -> None:

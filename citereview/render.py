@@ -50,6 +50,7 @@ def _style(name: str):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             _styles[name] = CitationStylesStyle(path, validate=False)
+        citeproc_memo.prepare_style(_styles[name])
     return _styles[name]
 
 

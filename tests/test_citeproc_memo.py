@@ -172,3 +172,21 @@ def test_builds_use_the_memo() -> None:
                       "author": [{"family": "A", "given": "B"}], "issued": {"date-parts": [[2020]]}})
     render.format_reference(ref, digest="builds-use-the-memo")
     assert citeproc_memo.installed()
+
+
+def test_formatting_leaves_the_style_as_it_was() -> None:
+    """citeproc-py's own code adds an element to the style for every reference it formats
+    (a ``<name>`` it cannot find again); with the repair the style stays the same size."""
+    assert citeproc_memo.install()
+    refs = _references()[:50]
+    render._styles.clear()
+    render._formatted.clear()
+    try:
+        style = render._style(render.DEFAULT_STYLE)
+        before = sum(1 for _ in style.root.iter())
+        for ref in refs:
+            render.format_reference(ref, digest="size-check")
+        assert sum(1 for _ in style.root.iter()) == before
+    finally:
+        render._styles.clear()
+        render._formatted.clear()
