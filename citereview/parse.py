@@ -8,6 +8,7 @@ Used in two places with one grammar: the Markdown inline processor (rendering) a
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Iterator
 
@@ -29,11 +30,16 @@ _ITEM_RE = re.compile(rf"^(?P<prefix>.*?)(?<![\w@.])-?@(?P<key>{KEY_PATTERN})(?P
 _SCAN_RE = re.compile(rf"(?<!\\)(?:{NEEDED_PATTERN}|{GROUP_PATTERN})", re.I)
 
 
+@functools.lru_cache(maxsize=16384)
 def parse_group(body: str) -> CiteGroup | None:
     """Parse the text between the brackets; ``None`` when it is not a citation.
 
     Every ``;``-separated part must hold exactly one ``@key``, so that ``[mail me at
     a@b.org]`` and ``[@ home]`` stay ordinary text.
+
+    Remembered by body: a build parses each page twice (rendering it, and once for the
+    site-wide References page), and the same ``[@key]`` recurs across pages. The result is
+    immutable, so sharing it is safe.
     """
     items: list[CiteItem] = []
     for part in body.split(";"):
