@@ -36,12 +36,17 @@ from dataclasses import dataclass, field
 
 log = logging.getLogger("mkdocs.extensions.citereview")
 
-#: A rendered citation or ``citation needed`` marker, the flag notice near the title, or
-#: the "Cited on" list of an entry on the References page (text and links, no spans).
-PIECE_RE = re.compile(
-    r'<sup class="ke-cite[^"]*"[^>]*>.*?</sup>'
-    r'|<div class="admonition ke-flags[^"]*"[^>]*>.*?</div>'
-    r'|<span class="ke-ref__back" data-search-exclude="">.*?</span>', re.S)
+#: How each piece starts, and the tag that ends it: a rendered citation or ``citation
+#: needed`` marker (no ``<sup>`` inside), the flag notice near the title (no ``<div>``
+#: inside), or the "Cited on" list of an entry on the References page (text and links, no
+#: spans). The end is found with ``str.find``: a lazy ``.*?`` in a regex tested every
+#: character of every preview for the closing tag, most of this module's time.
+PIECE_ENDS = {
+    '<sup class="ke-cite': "</sup>",
+    '<div class="admonition ke-flags': "</div>",
+    '<span class="ke-ref__back" data-search-exclude="">': "</span>",
+}
+PIECE_START_RE = re.compile("|".join(map(re.escape, PIECE_ENDS)))
 #: The References heading the extension appends as the last thing on a page.
 REFERENCES_HEADING = '<h2 class="ke-references-title"'
 #: What the indexer reads instead of each piece, in order.
@@ -81,11 +86,21 @@ def trim(content: str) -> Trimmed | None:
     head, tail = (content[:start], content[start:]) if start >= 0 else (content, "")
     pieces: list[str] = []
     if "ke-cite" in head or "ke-flags" in head or "ke-ref__back" in head:
-        def cut(m: re.Match[str]) -> str:
-            pieces.append(m.group(0))
-            return MARK
-
-        head = PIECE_RE.sub(cut, head)
+        kept: list[str] = []
+        pos = search = 0  # end of the last piece cut; where to look for the next
+        while (m := PIECE_START_RE.search(head, search)) is not None:
+            end_tag = PIECE_ENDS[m.group(0)]
+            end = head.find(end_tag, m.end())
+            if end < 0:  # not our markup after all (unclosed): leave it in
+                search = m.end()
+                continue
+            end += len(end_tag)
+            kept += (head[pos:m.start()], MARK)
+            pieces.append(head[m.start():end])
+            pos = search = end
+        if pieces:
+            kept.append(head[pos:])
+            head = "".join(kept)
     if not pieces and not tail:
         return None
     return Trimmed(content, head, pieces, tail)

@@ -153,6 +153,17 @@ def test_pages_without_citations_or_with_our_marker_are_left_alone() -> None:
     assert searchtrim.trim(page) is None
 
 
+def test_an_unclosed_lookalike_is_left_in_and_later_pieces_still_cut() -> None:
+    """Author HTML that starts like our markup but never closes is indexed as it is."""
+    page = ('<div class="admonition ke-flags-like">no end here <p>Claim'
+            '<sup class="ke-cite" data-search-exclude="">1<span>tip</span></sup>.</p>')
+    trimmed = searchtrim.trim(page)
+    assert trimmed is not None
+    assert trimmed.content == ('<div class="admonition ke-flags-like">no end here <p>Claim'
+                               f"{searchtrim.MARK}.</p>")
+    assert trimmed.restore(trimmed.content) == page
+
+
 def test_lost_markers_fall_back_to_the_original(caplog: pytest.LogCaptureFixture) -> None:
     original = '<p>Claim<sup class="ke-cite" data-search-exclude="">1</sup>.</p>'
     trimmed = searchtrim.trim(original)
