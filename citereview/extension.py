@@ -36,6 +36,7 @@ parsing what it would exclude anyway.
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import re
@@ -131,8 +132,7 @@ class CiteReviewExtension(Extension):
 
     # -- shared helpers -----------------------------------------------------------------
     def path(self, name: str) -> Path:
-        p = Path(self.getConfig(name))
-        return p if p.is_absolute() or context.base_dir is None else Path(context.base_dir) / p
+        return _resolve(self.getConfig(name), context.base_dir)
 
     def bibliography(self) -> bibmod.Bibliography:
         bib = bibmod.load(self.path("bibliography"))
@@ -144,13 +144,26 @@ class CiteReviewExtension(Extension):
         return context.page_path(self.md) if self.md else None
 
     def display_path(self, rel: str) -> str:
-        return (PurePosixPath(self.getConfig("docs_dir")) / rel).as_posix()
+        return _display_path(self.getConfig("docs_dir"), rel)
 
     def stash(self, markup: str) -> AtomicString:
         """Stash finished HTML; the placeholder is atomic so that later inline passes
         (``pymdownx.smartsymbols`` runs its own at priority 6.1) skip it."""
         assert self.md is not None
         return AtomicString(self.md.htmlStash.store(markup))
+
+
+# Every page asks for the same few paths; Path objects are slow to build, so remember them.
+@functools.lru_cache(maxsize=64)
+def _resolve(value: str, base_dir: str | None) -> Path:
+    """A configured path, relative ones resolved against the folder of mkdocs.yml."""
+    p = Path(value)
+    return p if p.is_absolute() or base_dir is None else Path(base_dir) / p
+
+
+@functools.lru_cache(maxsize=8192)
+def _display_path(docs_dir: str, rel: str) -> str:
+    return (PurePosixPath(docs_dir) / rel).as_posix()
 
 
 class FrontMatterGuard(Preprocessor):

@@ -51,22 +51,23 @@ _cache: dict[str, tuple[tuple[int, int], SourcePage]] = {}
 
 def read_page(docs_dir: str | Path, rel_path: str) -> SourcePage | None:
     """Scan one page, reusing the previous result when the file did not change."""
-    full = Path(docs_dir) / rel_path
+    full = os.path.join(docs_dir, rel_path)  # called for every page: no Path objects
     try:
-        st = full.stat()
+        st = os.stat(full)
     except OSError:
         return None
     stamp = (st.st_mtime_ns, st.st_size)
-    cached = _cache.get(str(full))
+    cached = _cache.get(full)
     if cached and cached[0] == stamp:
         return cached[1]
     try:
-        text = full.read_text(encoding="utf-8")
+        with open(full, encoding="utf-8") as fh:
+            text = fh.read()
     except (OSError, UnicodeDecodeError):
         return None
     fallback = Path(rel_path).stem.replace("-", " ").capitalize()
     page = SourcePage(rel_path, page_title(text, fallback), text)
-    _cache[str(full)] = (stamp, page)
+    _cache[full] = (stamp, page)
     return page
 
 
