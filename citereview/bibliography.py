@@ -16,6 +16,7 @@ import datetime as _dt
 import difflib
 import gc
 import hashlib
+import os
 import re
 import threading
 import time
@@ -102,16 +103,15 @@ def load(path: str | Path) -> Bibliography:
     Called for every page: an unchanged file (same stat stamp, changed long enough before
     it was last read) is recognised without reading it.
     """
-    p = Path(path)
-    name = str(p)
+    name = os.fspath(path)
     try:
-        st = p.stat()
+        st = os.stat(name)
         stamp = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
         known = _cache.get(name)
         if known and known[0] == stamp and stamp[0] < known[1] - RACY_NS:
             return known[2]
         read_at = time.time_ns()
-        data = p.read_bytes()
+        data = Path(name).read_bytes()
     except OSError as exc:
         bib = Bibliography(path=str(path), loaded=False)
         bib.diagnostics.append(
