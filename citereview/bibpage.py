@@ -71,4 +71,4 @@ def build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
         # are noise in results.
         items.append(f'<li class="ke-ref ke-status--{parts.status}" id="ref-{parts.slug}">{parts.entry}'
                      f'<span class="ke-ref__back" data-search-exclude="">{cited}</span></li>')
-    listing.text = ext.stash("\n" + "\n".join(items) + "\n")
+    listing.text = ext.defer("\n" + "\n".join(items) + "\n")

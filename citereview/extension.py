@@ -129,6 +129,9 @@ class CiteReviewExtension(Extension):
         self.sources: list[str] = []
         #: Finished HTML of citations left as tokens in the text, by token index.
         self.rendered: dict[int, str] = {}
+        #: Blocks of finished HTML handed out by :meth:`defer` (token numbers after the
+        #: citation groups').
+        self.deferred = 0
 
     # -- shared helpers -----------------------------------------------------------------
     def path(self, name: str) -> Path:
@@ -151,6 +154,21 @@ class CiteReviewExtension(Extension):
         (``pymdownx.smartsymbols`` runs its own at priority 6.1) skip it."""
         assert self.md is not None
         return AtomicString(self.md.htmlStash.store(markup))
+
+    def defer(self, markup: str) -> AtomicString:
+        """Like :meth:`stash`, for a block's text outside headings: a token that
+        :class:`RestoreTokens` swaps for ``markup``, as it does for citations.
+
+        Cheaper than the stash for what every page gets (its References list, the flag
+        notice): Python-Markdown's raw HTML postprocessor rescans each stashed string for
+        placeholders, and as long as a page stashes nothing it skips all its work, also
+        each time the ``toc`` extension renders a heading. Not for headings: the TOC and
+        page title are rendered from them before tokens are swapped.
+        """
+        index = len(self.groups) + self.deferred
+        self.deferred += 1
+        self.rendered[index] = markup
+        return AtomicString(TOKEN.format(index))
 
 
 # Every page asks for the same few paths; Path objects are slow to build, so remember them.
@@ -445,15 +463,10 @@ class CitationTree(Treeprocessor):
         h2.text = AtomicString(self.ext.getConfig("references_title"))
         ol = etree.SubElement(root, "ol", {"class": "ke-references", "data-search-exclude": ""})
         # The entries as one string, not one element each for every later tree processor to
-        # walk, swapped in by RestoreTokens like the citations (a stashed string would be
-        # scanned for placeholders twice more by Python-Markdown). Token numbers past the
-        # page's citation groups are free. The entries' ids are linked to by our own markup
-        # only (citations, and the review queue's finished HTML); the site crawl test checks
-        # every such link.
-        index = len(self.ext.groups)
-        self.ext.rendered[index] = "\n" + "\n".join(
-            f'<li class="{cls}" id="{id_}">{inner}</li>' for cls, id_, inner in plan.references) + "\n"
-        ol.text = AtomicString(TOKEN.format(index))
+        # walk. Their ids are linked to by our own markup only (citations, and the review
+        # queue's finished HTML); the site crawl test checks every such link.
+        ol.text = self.ext.defer("\n" + "\n".join(
+            f'<li class="{cls}" id="{id_}">{inner}</li>' for cls, id_, inner in plan.references) + "\n")
 
     def _notice(self, root: etree.Element, notice: tuple[str, int, str, str, bool]) -> None:
         extra, flagged, title, text, link = notice
@@ -462,7 +475,7 @@ class CitationTree(Treeprocessor):
             # The same notice on most pages would crowd out the prose in search results.
             "data-search-exclude": "",
         })
-        box.text = self.ext.stash(
+        box.text = self.ext.defer(
             f'\n<p class="admonition-title">{esc(title)}</p>\n<p>{esc(text)}'
             + ('<a href="#references">See the review status of each reference.</a>' if link else "")
             + "</p>\n")
