@@ -20,9 +20,10 @@ tree processor     15        number citations in document order (after inline, 2
                              appears in the TOC. Citations stay tokens in the text; only
                              those in headings and ``[citation needed]`` markers become
                              ``<sup>`` elements (ids the TOC or the review queue need)
-postprocessor      5         swap the remaining tokens for their citation HTML (and the
-                             References list), or back to the author's text where
-                             citations are not rendered (raw HTML, attributes)
+postprocessor      5         swap the remaining tokens for their citation HTML (and for
+                             the blocks handed out by ``defer``: References lists, the
+                             flag notice), or back to the author's text where citations
+                             are not rendered (raw HTML, attributes)
 =================  ========  ==========================================================
 
 Per-document state lives on the extension and is cleared in :meth:`reset` (and when the
