@@ -284,9 +284,11 @@ _tokenised: dict[str, tuple[str, tuple[CiteGroup, ...], tuple[str, ...]]] = {}
 class RestoreTokens(Postprocessor):
     """Swap the remaining tokens for their citation HTML, or back for the author's text.
 
-    Runs after ``raw_html`` (30) has put stashed HTML back. A token the tree processor did
-    not render (one inside a raw HTML block or an attribute, where citations are not
-    rendered, or on a page whose tree processor stopped early) shows the source text.
+    Blocks handed out by :meth:`CiteReviewExtension.defer` (References lists, the flag
+    notice) are swapped in the same pass. Runs after ``raw_html`` (30) has put stashed HTML
+    back. A token the tree processor did not render (one inside a raw HTML block or an
+    attribute, where citations are not rendered, or on a page whose tree processor stopped
+    early) shows the source text.
     """
 
     def __init__(self, md: Markdown, ext: CiteReviewExtension):
@@ -294,7 +296,7 @@ class RestoreTokens(Postprocessor):
         self.ext = ext
 
     def run(self, text: str) -> str:
-        if "\x02kecite:" not in text:
+        if TOKEN_START not in text:
             return text
         rendered, sources = self.ext.rendered, self.ext.sources
 
