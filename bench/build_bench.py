@@ -5,7 +5,7 @@ citations, a CSL-YAML bibliography in our format and an equivalent BibTeX file) 
 it with plain ``mkdocs build`` three ways:
 
   (a) plain Material, citations left as text (the baseline),
-  (b) with our ``citereview`` extension and hooks,
+  (b) with our ``citereview`` extension and plugin,
   (c) with mkdocs-bibtex in its default pybtex mode (no pandoc), the usual reference point.
 
 It prints each build's time and its ratio to (a), cold and warm, then the scaling of (b)
@@ -73,7 +73,6 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-HOOKS = REPO / "citereview" / "mkdocs_hooks.py"
 TARGET_COLD = 1.15
 TARGET_WARM = 1.05
 #: Overhead per page at 10x the pages may grow by this factor and still count as linear
@@ -292,9 +291,13 @@ def write_configs(site: Site, bib_dir: Path) -> None:
         "markdown_extensions": repo_extensions(),
     }
     plain = dict(base, docs_dir=str(site.docs_for["plain"]))
-    ours = dict(base, docs_dir=str(site.docs_for["ours"]), hooks=[str(HOOKS)])
+    # As the site runs it: the plugin (search trimming on, its own stylesheet) and the
+    # extension with the site's prefix and evidence kinds.
+    ours = dict(base, docs_dir=str(site.docs_for["ours"]),
+                plugins=["search", {"citereview": {"search_trim": True}}])
     ours["markdown_extensions"] = [*base["markdown_extensions"], {"citereview": {
-        "bibliography": str(bib_dir / "bibliography.yaml"), "docs_dir": str(site.docs_for["ours"])}}]
+        "bibliography": str(bib_dir / "bibliography.yaml"), "docs_dir": str(site.docs_for["ours"]),
+        "class_prefix": "ke-", "evidence": True}}]
     # mkdocs-bibtex: default SimpleRegistry (pybtex "plain" style); with `csl_file` it would
     # shell out to pandoc instead. It needs the footnotes extension (already in the list).
     bibtex = dict(base, docs_dir=str(site.docs_for["bibtex"]),
@@ -509,20 +512,17 @@ def floor_worker(bib_path: str, mode: str) -> None:
     sys.path.insert(0, str(REPO))
     cpu = time.process_time
     start = cpu()
-    from citereview import bibliography, citeproc_memo, render
+    from citereview.core import bibliography
+    from citereview.csl.formatter import DEFAULT_STYLE, Formatter
 
     imported = cpu()
-    bib = bibliography.load(bib_path)  # as builds read it: hashed, parsed, validated
+    bib = bibliography.load(bib_path, evidence=True)  # as builds read it: hashed, parsed, validated
     parsed = cpu()
-    if mode == "stock":
-        from citeproc import CitationItem
-
-        citeproc_memo.install = lambda: False  # type: ignore[assignment]
-        render._item_class = lambda: CitationItem  # type: ignore[assignment]
-    render._style(render.DEFAULT_STYLE)
+    formatter = Formatter(DEFAULT_STYLE, speed_ups=mode != "stock")
+    formatter.style  # noqa: B018 - load the style now, to time it apart
     styled = cpu()
     for ref in bib.references.values():
-        render.format_reference(ref, digest=bib.digest)
+        formatter.format(ref, digest=bib.digest)
     formatted = cpu()
     print(json.dumps({"import": imported - start, "parse": parsed - imported, "style": styled - parsed,
                       "format": formatted - styled, "refs": len(bib.references)}))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from citereview.bibliography import load, parse_bibliography
+from citereview.core.bibliography import load, parse_bibliography
 
 GOOD = """\
 references:
@@ -18,7 +18,8 @@ references:
 
 
 def messages(text: str) -> list[str]:
-    return [str(d) for d in parse_bibliography(text, "bib.yaml").diagnostics]
+    """Diagnostics as a site that requires evidence kinds (``evidence: true``) sees them."""
+    return [str(d) for d in parse_bibliography(text, "bib.yaml", evidence=True).diagnostics]
 
 
 def test_valid_file_has_no_diagnostics() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, build_site
+from .conftest import build_site
 
 BIB = """\
 references:
@@ -24,10 +24,10 @@ references:
     evidence: randomised-trial
 """
 
-CONFIG = f"""\
+CONFIG = """\
 site_name: Mini
-theme: {{name: mkdocs}}
-hooks: [{ROOT / "citereview" / "mkdocs_hooks.py"}]
+theme: {name: mkdocs}
+plugins: [citereview]
 markdown_extensions:
   - toc
   - citereview:
@@ -68,14 +68,14 @@ def test_clean_project_builds_and_sources_are_untouched(tmp_path: Path) -> None:
     assert "WARNING" not in out
     assert digest(root / "docs") == before
     html = (root / "site" / "index.html").read_text()
-    assert 'id="ref-known2020"' in html and "ke-cite__num" in html
+    assert 'id="ref-known2020"' in html and "cr-cite__num" in html
 
 
 def test_unknown_key_fails_strict_build_with_location_and_suggestion(tmp_path: Path) -> None:
     root = project(tmp_path, {"index.md": "# Home\n\nGood [@known2020].\nBad [@knwon2020].\n"})
     code, out = build(root)
     assert code != 0
-    assert "docs/index.md:4:5: warning: unknown citation key 'knwon2020'; did you mean known2020?" in out
+    assert "docs/index.md:4:5: error: unknown citation key 'knwon2020'; did you mean known2020?" in out
 
 
 @pytest.mark.parametrize(("bib", "expected"), [
@@ -106,4 +106,4 @@ def test_citation_needed_is_flagged_not_an_error(tmp_path: Path) -> None:
     code, out = build(root)
     assert code == 0, out
     html = (root / "site" / "index.html").read_text()
-    assert "ke-cite--needed" in html and "ke-flags" in html
+    assert "cr-cite--needed" in html and "cr-flags" in html

@@ -16,7 +16,7 @@ import markdown
 import pytest
 import yaml
 
-from citereview import bibliography as bibmod
+from citereview.core import bibliography as bibmod
 
 REF = {
     "id": "trial2006", "type": "article-journal", "title": "A randomized trial",
@@ -40,12 +40,12 @@ def test_bibliography_edits_show_on_the_next_conversion(tmp_path: Path) -> None:
     bib = tmp_path / "bib.yaml"
     write_bib(bib)
     page = "Claim [@trial2006].\n"
-    assert "ke-status--unreviewed" in convert(bib, page)
+    assert "cr-status--unreviewed" in convert(bib, page)
     # The same page text (its tokenised form and plan are cached) after a status change.
     write_bib(bib, review={"status": "disputed", "reviewer": "A. Reviewer", "date": "2026-11-01",
                            "note": "Does not support the claim."})
     out = convert(bib, page)
-    assert "ke-status--disputed" in out and "ke-status--unreviewed" not in out
+    assert "cr-status--disputed" in out and "cr-status--unreviewed" not in out
     write_bib(bib, title="A corrected title")
     assert "A corrected title" in convert(bib, page)
 
@@ -55,8 +55,8 @@ def test_page_edits_show_and_numbering_restarts(tmp_path: Path) -> None:
     write_bib(bib)
     first = convert(bib, "One [@trial2006].\n")
     second = convert(bib, "One [@trial2006]. Two [@trial2006, p. 3].\n")
-    assert first.count('class="ke-cite"') == 1
-    assert second.count('class="ke-cite"') == 2 and "(p. 3)" in second
+    assert first.count('class="cr-cite"') == 1
+    assert second.count('class="cr-cite"') == 2 and "(p. 3)" in second
     assert 'id="cite-trial2006-2"' in second  # the re-citation got its own back-link anchor
 
 

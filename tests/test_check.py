@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from citereview.check import ConfigError, Project, format_result, github_annotation, run_check
-from citereview.model import Diagnostic
+from citereview.cli.check import ConfigError, Project, format_result, github_annotation, run_check
+from citereview.core.model import Diagnostic
 
 from .conftest import ROOT
 
@@ -34,8 +34,12 @@ def lines(project: str, **kwargs) -> list[str]:
 
 
 def test_ok_project_has_only_warnings_and_notices() -> None:
+    # The same findings the review queue lists: a reference without identifier, a page never
+    # reviewed, flagged citations; only errors fail.
     assert lines(OK) == [
+        f"{OK}/docs/bibliography.yaml:28:1: notice: reference 'noident2018' has no DOI, PMID or URL",
         f"{OK}/docs/bibliography.yaml:34:1: warning: reference 'spare2017' is not cited on any page",
+        f"{OK}/docs/draft.md:1:1: notice: page never reviewed",
         f"{OK}/docs/draft.md:8:18: notice: cites 'pending2021', which is unreviewed",
         f"{OK}/docs/index.md:11:51: notice: cites 'pending2021', which is unreviewed",
         f"{OK}/docs/topic.md:6:1: notice: page review overdue since 2021-01-15",
@@ -81,7 +85,8 @@ def test_changed_limits_page_diagnostics() -> None:
     assert got == [f"{OK}/docs/index.md:11:51: notice: cites 'pending2021', which is unreviewed"]
     # Absolute paths work too, and the bibliography's own warnings come back when it changed.
     got = lines(OK, changed=[str(FIX / "ok" / "docs" / "bibliography.yaml")])
-    assert got == [f"{OK}/docs/bibliography.yaml:34:1: warning: reference 'spare2017' is not cited on any page"]
+    assert got == [f"{OK}/docs/bibliography.yaml:28:1: notice: reference 'noident2018' has no DOI, PMID or URL",
+                   f"{OK}/docs/bibliography.yaml:34:1: warning: reference 'spare2017' is not cited on any page"]
 
 
 def test_changed_still_reports_bibliography_errors() -> None:
@@ -110,7 +115,10 @@ def test_missing_bibliography_is_one_error_not_a_flood(tmp_path: Path, monkeypat
     (tmp_path / "mkdocs.yml").write_text("site_name: x\n")
     monkeypatch.chdir(tmp_path)
     result = run_check(Project.load("mkdocs.yml"), today=TODAY)
-    assert [(d.file, d.level, d.code) for d in result.diagnostics] == [("docs/bibliography.yaml", "error", "bib-read")]
+    # One error; the page's notice (never reviewed) is no flood of unknown keys.
+    assert [(d.file, d.level, d.code) for d in result.diagnostics if d.level != "notice"] == [
+        ("docs/bibliography.yaml", "error", "bib-read")]
+    assert not any(d.code == "unknown-key" for d in result.diagnostics)
 
 
 def test_github_annotation_format_and_escaping() -> None:
@@ -125,14 +133,14 @@ def test_github_annotation_format_and_escaping() -> None:
 def test_json_format_is_a_list_of_objects() -> None:
     result = run_check(Project.load(f"{OK}/mkdocs.yml"), today=TODAY)
     data = json.loads(format_result(result, "json"))
-    assert data[0] == {"file": f"{OK}/docs/bibliography.yaml", "line": 34, "col": 1, "level": "warning",
+    assert data[1] == {"file": f"{OK}/docs/bibliography.yaml", "line": 34, "col": 1, "level": "warning",
                        "message": "reference 'spare2017' is not cited on any page", "code": "unused"}
     assert {d["level"] for d in data} == {"warning", "notice"}
 
 
 def test_text_format_ends_with_a_summary() -> None:
     result = run_check(Project.load(f"{BAD}/mkdocs.yml"), today=TODAY)
-    assert format_result(result).splitlines()[-1] == "citereview check: 9 error(s), 0 warning(s), 4 notice(s)"
+    assert format_result(result).splitlines()[-1] == "citereview check: 9 error(s), 0 warning(s), 5 notice(s)"
 
 
 def test_real_site_sources_have_valid_review_metadata() -> None:

@@ -15,8 +15,7 @@ from pathlib import Path
 import markdown
 import pytest
 
-from citereview import context
-from citereview.extension import reset_reports
+from citereview.mdext.state import STATE, current_page
 
 FIXTURES = Path(__file__).parent / "fixtures" / "citations"
 CASES = sorted(p.stem for p in FIXTURES.glob("*.md"))
@@ -24,21 +23,23 @@ CASES = sorted(p.stem for p in FIXTURES.glob("*.md"))
 
 def render(name: str, caplog: pytest.LogCaptureFixture) -> tuple[str, str]:
     """Render one fixture as the site would, returning HTML and the diagnostics logged."""
-    reset_reports()
-    context.current_page = f"{name}.md"
+    STATE.clear()
+    token = current_page.set(f"{name}.md")
     try:
         md = markdown.Markdown(
             extensions=["toc", "tables", "citereview"],
             extension_configs={"citereview": {
                 "bibliography": str(FIXTURES / "bibliography.yaml"),
                 "docs_dir": str(FIXTURES),
+                "class_prefix": "ke-",
+                "evidence": True,
             }},
         )
         with caplog.at_level(logging.INFO, logger="mkdocs.extensions.citereview"):
             caplog.clear()
             html = md.convert((FIXTURES / f"{name}.md").read_text(encoding="utf-8"))
     finally:
-        context.current_page = None
+        current_page.reset(token)
     log = "\n".join(
         f"{r.levelname}: {r.getMessage().replace(str(FIXTURES), 'FIXTURES')}" for r in caplog.records
     )

@@ -1,8 +1,8 @@
-"""citeproc_memo (and render's citation item): the same formatted references as citeproc-py's
-own code, with fewer queries.
+"""csl.speedups (and the formatter's citation item): the same formatted references as
+citeproc-py's own code, with fewer queries, and citeproc-py untouched outside our calls.
 
-The memo replaces three citeproc-py methods and render.py passes citeproc-py its own
-citation item class, so the proof is by comparison: every reference
+The speed-ups replace four citeproc-py methods while our formatter runs, and the formatter
+passes citeproc-py its own citation item class, so the proof is by comparison: every reference
 of the site's bibliography, of the benchmark's synthetic one and of a set of edge cases
 (editors only, no author, many authors, full dates, date ranges, translated works) is
 formatted in several CSL styles with citeproc-py untouched and with the memo, each time from
@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import random
 import sys
-from collections.abc import Iterator
 
 import pytest
 
-from citereview import bibliography, citeproc_memo, render
-from citereview.model import Reference, Review
+from citereview.core import bibliography
+from citereview.core.model import Reference, Review
+from citereview.csl import speedups
+from citereview.csl.formatter import DEFAULT_STYLE, Formatter
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -66,59 +67,25 @@ def _references() -> list[Reference]:
     return refs
 
 
-def _format_all(refs: list[Reference]) -> dict[tuple[str, str], str]:
-    # Fresh styles and no cached output: every reference goes through citeproc-py.
-    render._styles.clear()
-    render._formatted.clear()
-    out = {(style, ref.id): render.format_reference(ref, style, digest=style).html
-           for style in STYLES for ref in refs}
-    render._styles.clear()
-    render._formatted.clear()
+def _format_all(refs: list[Reference], speed_ups: bool = True) -> dict[tuple[str, str], str]:
+    # Fresh formatters (styles loaded anew, nothing cached): every reference goes through citeproc-py.
+    out = {}
+    for style in STYLES:
+        formatter = Formatter(style, speed_ups=speed_ups)
+        out.update({(style, ref.id): formatter.format(ref, digest=style).html for ref in refs})
     return out
-
-
-#: The real install() and item class, kept before the fixture below stands in for them.
-_INSTALL = citeproc_memo.install
-_ITEM_CLASS = render._item_class
-
-
-@pytest.fixture
-def plain_citeproc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """citeproc-py exactly as installed, with its own CitationItem; the memo is put back
-    afterwards. Tests install the memo with ``_INSTALL()`` where they compare."""
-    from citeproc import CitationItem
-
-    was = citeproc_memo.installed()
-    citeproc_memo.uninstall()
-    install = citeproc_memo.install
-    citeproc_memo.install = lambda: False  # render._style() must not put it back meanwhile
-    monkeypatch.setattr(render, "_item_class", lambda: CitationItem)
-    try:
-        yield
-    finally:
-        citeproc_memo.install = install
-        render._styles.clear()
-        render._formatted.clear()
-        if was:
-            citeproc_memo.install()
 
 
 def test_the_pinned_citeproc_is_supported() -> None:
     # requirements.txt pins citeproc-py; if the pin moves, re-read its query sites
     # (see the module docstring) and add the version to CHECKED_VERSIONS.
-    assert citeproc_memo.supported()
+    assert speedups.supported()
 
 
-def test_same_output_with_and_without_the_memo(plain_citeproc: None) -> None:
+def test_same_output_with_and_without_the_speed_ups() -> None:
     refs = _references()
-    without = _format_all(refs)
-    assert not citeproc_memo.installed()
-    try:
-        assert _INSTALL()
-        render._item_class = _ITEM_CLASS  # restored by the fixture
-        with_memo = _format_all(refs)
-    finally:
-        citeproc_memo.uninstall()
+    without = _format_all(refs, speed_ups=False)
+    with_memo = _format_all(refs)
     assert len(without) == len(STYLES) * len(refs)
     differing = [key for key in without if without[key] != with_memo[key]]
     assert not differing, differing[:10]
@@ -126,7 +93,7 @@ def test_same_output_with_and_without_the_memo(plain_citeproc: None) -> None:
     assert sum("<i>" in html for html in with_memo.values()) > len(refs)
 
 
-def test_the_memo_spares_most_queries(plain_citeproc: None) -> None:
+def test_the_memo_spares_most_queries() -> None:
     """Counted, not timed: with the memo, lxml evaluates a small fraction of the queries."""
     from citeproc import model
 
@@ -139,54 +106,76 @@ def test_the_memo_spares_most_queries(plain_citeproc: None) -> None:
         evaluated += 1
         return original(self, expression)
 
+    speedups._swaps.clear()  # rebuilt around `counting`: only misses reach it
+    speedups.clear_memo()
     model.CitationStylesElement.xpath_search = counting
     try:
-        _format_all(refs)
+        _format_all(refs, speed_ups=False)
         plain = evaluated
         evaluated = 0
-        assert _INSTALL()  # wraps `counting`: only misses reach it
         _format_all(refs)
         memoised = evaluated
     finally:
-        citeproc_memo.uninstall()
         model.CitationStylesElement.xpath_search = original
+        speedups._swaps.clear()
+        speedups.clear_memo()
     assert plain > 1000
     assert memoised < plain / 5, (plain, memoised)
 
 
-def test_an_unchecked_citeproc_version_is_left_alone(monkeypatch: pytest.MonkeyPatch,
-                                                     plain_citeproc: None) -> None:
+def test_citeproc_is_left_as_it_was_outside_our_calls() -> None:
+    """No process-wide patching: after (and around) our formatting, another user of
+    citeproc-py runs citeproc-py's own methods."""
+    from citeproc import model
+
+    before = (model.CitationStylesElement.xpath_search, model.Locale.get_option,
+              model.CitationStylesElement.get_root, model.Formatted.format)
+    ref = _reference({"id": "x", "type": "article-journal", "title": "T",
+                      "author": [{"family": "A", "given": "B"}], "issued": {"date-parts": [[2020]]}})
+    Formatter(DEFAULT_STYLE).format(ref, digest="scoped")
+    assert not speedups.installed()
+    assert (model.CitationStylesElement.xpath_search, model.Locale.get_option,
+            model.CitationStylesElement.get_root, model.Formatted.format) == before
+    with speedups.active() as on:
+        assert on and speedups.installed()
+        assert model.CitationStylesElement.xpath_search is not before[0]
+    assert model.CitationStylesElement.xpath_search is before[0]
+
+
+def test_an_unchecked_citeproc_version_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     import citeproc
     from citeproc import model
 
     before = model.CitationStylesElement.xpath_search
     monkeypatch.setattr(citeproc, "__version__", "0.12.0")
-    assert not citeproc_memo.supported()
-    assert not _INSTALL()
-    assert model.CitationStylesElement.xpath_search is before
-    assert not citeproc_memo.installed()
-
-
-def test_builds_use_the_memo() -> None:
-    ref = _reference({"id": "x", "type": "article-journal", "title": "T",
-                      "author": [{"family": "A", "given": "B"}], "issued": {"date-parts": [[2020]]}})
-    render.format_reference(ref, digest="builds-use-the-memo")
-    assert citeproc_memo.installed()
+    assert not speedups.supported()
+    with speedups.active() as on:
+        assert not on
+        assert model.CitationStylesElement.xpath_search is before
 
 
 def test_formatting_leaves_the_style_as_it_was() -> None:
     """citeproc-py's own code adds an element to the style for every reference it formats
     (a ``<name>`` it cannot find again); with the repair the style stays the same size."""
-    assert citeproc_memo.install()
     refs = _references()[:50]
-    render._styles.clear()
-    render._formatted.clear()
-    try:
-        style = render._style(render.DEFAULT_STYLE)
-        before = sum(1 for _ in style.root.iter())
-        for ref in refs:
-            render.format_reference(ref, digest="size-check")
-        assert sum(1 for _ in style.root.iter()) == before
-    finally:
-        render._styles.clear()
-        render._formatted.clear()
+    formatter = Formatter(DEFAULT_STYLE)
+    before = sum(1 for _ in formatter.style.root.iter())
+    for ref in refs:
+        formatter.format(ref, digest="size-check")
+    assert sum(1 for _ in formatter.style.root.iter()) == before
+
+
+def test_a_reference_citeproc_cannot_format_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never swallowed: the page shows the title, and the problem names the entry."""
+    formatter = Formatter(DEFAULT_STYLE)
+
+    def boom(ref):
+        raise KeyError("family")
+
+    monkeypatch.setattr(formatter, "_citeproc_html", boom)
+    ref = Reference(id="broken", csl={"id": "broken", "type": "book", "title": "A <b> title"},
+                    evidence="other", review=Review(), line=42)
+    formatted, problem = formatter.format_checked(ref, digest="d", source="docs/bib.yaml")
+    assert formatted.html == "A &lt;b&gt; title."
+    assert problem is not None and problem.file == "docs/bib.yaml" and problem.line == 42
+    assert "reference 'broken' cannot be formatted" in problem.message and problem.level == "error"

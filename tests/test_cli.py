@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from citereview import cli
+from citereview.cli import commands as cli
 
 from .conftest import ROOT
 
@@ -26,7 +26,7 @@ def test_check_ok_project_exits_0() -> None:
     proc = run("check", "--config", f"{OK}/mkdocs.yml")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
-    assert proc.stdout.splitlines()[-1] == "citereview check: 0 error(s), 1 warning(s), 8 notice(s)"
+    assert proc.stdout.splitlines()[-1] == "citereview check: 0 error(s), 1 warning(s), 10 notice(s)"
 
 
 def test_check_bad_project_exits_1_with_positions() -> None:
@@ -53,7 +53,7 @@ def test_check_json_format() -> None:
     assert proc.returncode == 0
     data = json.loads(proc.stdout)
     assert {"file", "line", "col", "level", "message", "code"} == set(data[0])
-    assert sum(1 for d in data if d["level"] == "notice") == 8
+    assert sum(1 for d in data if d["level"] == "notice") == 10
 
 
 def test_check_fail_on_is_a_release_gate() -> None:

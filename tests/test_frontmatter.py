@@ -2,7 +2,7 @@
 
 The template half builds a small real project with the site's own ``overrides/`` under
 MkDocs (and Zensical), because the date arithmetic lives in Jinja there and must agree with
-:func:`citereview.frontmatter.add_interval`.
+:func:`citereview.core.frontmatter.add_interval`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from citereview.frontmatter import add_interval, parse_interval, read_front_matter, validate_front_matter
+from citereview.core.frontmatter import add_interval, parse_interval, read_front_matter, validate_front_matter
 
 from .conftest import ROOT, build_site
 

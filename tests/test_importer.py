@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from citereview import importer
-from citereview.bibliography import parse_bibliography
+from citereview.cli import importer
+from citereview.core.bibliography import parse_bibliography
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 REPO = Path(__file__).parent.parent

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from citereview.model import CiteItem
-from citereview.parse import KEY_RE, mask_code, page_title, parse_group, scan_source
+from citereview.core.model import CiteItem
+from citereview.core.syntax import KEY_RE, mask_code, page_title, parse_group, scan_source
 
 
 @pytest.mark.parametrize(("body", "expected"), [

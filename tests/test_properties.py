@@ -10,9 +10,9 @@ import markdown
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from citereview.bibliography import parse_bibliography
-from citereview.parse import parse_group, scan_source
-from citereview.render import format_reference
+from citereview.core.bibliography import parse_bibliography
+from citereview.core.syntax import parse_group, scan_source
+from citereview.csl.formatter import Formatter
 
 from .test_citations_golden import FIXTURES
 
@@ -68,7 +68,7 @@ class _TextCollector(HTMLParser):
 @given(prefix=SAFE_TEXT, suffix=SAFE_TEXT)
 def test_prefix_and_suffix_are_escaped(prefix: str, suffix: str) -> None:
     out = convert(f"x [{prefix} @trial2006, {suffix}] y")
-    sup = re.search(r"<sup class=\"ke-cite\"[^>]*>.*?</sup>", out, re.S)
+    sup = re.search(r"<sup class=\"cr-cite\"[^>]*>.*?</sup>", out, re.S)
     assert sup, out
     parser = _TextCollector()
     parser.feed(sup.group(0))
@@ -90,7 +90,7 @@ def test_bibliography_values_are_escaped(title: str, family: str) -> None:
     bib = parse_bibliography(doc)
     ref = bib.get("x")
     assert ref is not None
-    formatted = format_reference(ref, digest=str(hash((title, family))))
+    formatted = Formatter().format(ref, digest=str(hash((title, family))))
     parser = _TextCollector()
     parser.feed(formatted.html)
     assert set(parser.tags) <= {"i", "b", "a", "span", "sup", "sub"}
@@ -107,7 +107,7 @@ def token_trees(draw: st.DrawFn, depth: int = 0):
     """Random element trees with citation tokens scattered over texts and tails."""
     from xml.etree import ElementTree as etree
 
-    from citereview.extension import TOKEN
+    from citereview.mdext.tokens import CITE as TOKEN
 
     counter = draw(st.shared(st.just([0]), key="counter"))
 
@@ -138,7 +138,7 @@ def test_token_order_fast_path_matches_the_walk(root) -> None:
     import copy
     from xml.etree import ElementTree as etree
 
-    from citereview.extension import _token_sites, _walk_token_sites
+    from citereview.mdext.processors import _token_sites, _walk_token_sites
 
     before = etree.tostring(root)
     walked = _walk_token_sites(copy.deepcopy(root), lambda index: False)

@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 from markdown import Markdown
 
-from citereview.check import Project
-from citereview.extension import CiteReviewExtension
-from citereview.queue import FOLD_AFTER, EditLinks, build_queue, project_queue, render_markdown, render_text
+from citereview.cli.check import Project
+from citereview.cli.queue import render_markdown, render_text
+from citereview.core.project import EditLinks
+from citereview.core.queue import FOLD_AFTER, project_queue
+from citereview.mdext.extension import CiteReviewExtension
+from citereview.mdext.queuepage import build_queue
 
 from .conftest import ROOT
 
@@ -62,11 +65,11 @@ def test_verified_references_are_not_queued() -> None:
 
 def test_changed_limits_to_those_pages_and_their_references() -> None:
     q = ok_queue(changed=[str(OK / "docs" / "draft.md")])
-    assert {(i.kind, i.page, i.key) for i in q.items} == {
+    assert {(i.code, i.page, i.key) for i in q.items} == {
         ("page-unreviewed", "draft.md", None), ("cite", "draft.md", "pending2021"),
     }
     q = ok_queue(changed=[str(OK / "docs" / "bibliography.yaml")])
-    assert {i.kind for i in q.items} == {"no-identifier", "unused"}
+    assert {i.code for i in q.items} == {"no-identifier", "unused"}
 
 
 def test_edit_links_from_config_with_env(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -138,7 +141,7 @@ def _render_block(monkeypatch: pytest.MonkeyPatch) -> tuple[etree.Element, str]:
 
 def test_build_queue_tree(monkeypatch: pytest.MonkeyPatch) -> None:
     root, stashed = _render_block(monkeypatch)
-    counts = {li.get("data-ke-count"): li.find("strong").text for li in root.iter("li") if li.get("data-ke-count")}
+    counts = {li.get("data-cr-count"): li.find("strong").text for li in root.iter("li") if li.get("data-cr-count")}
     assert counts["disputed"] == "1" and counts["needed"] == "2" and counts["unused"] == "1"
     hrefs = [a.get("href") for a in root.iter("a")]
     # Links to citation-needed markers are elements (the engine rewrites and checks them);
@@ -156,7 +159,7 @@ def test_build_queue_tree(monkeypatch: pytest.MonkeyPatch) -> None:
     # Every list item that names a flagged thing also offers an edit link.
     for li in root.iter("li"):
         if li.find("q") is not None:
-            assert any(a.get("class") == "ke-queue__edit" for a in li.findall("a")), etree.tostring(li)
+            assert any(a.get("class") == "cr-queue__edit" for a in li.findall("a")), etree.tostring(li)
 
 
 def test_built_site_review_queue_page(built_site: Path) -> None:

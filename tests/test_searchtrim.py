@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from citereview import searchtrim
+from citereview.mkdocs import searchtrim
 from tests.conftest import ROOT
 from tests.sitetools import copy_project
 
@@ -71,11 +71,11 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (root / "test.yml").write_text("INHERIT: mkdocs.yml\nnot_in_nav: |\n  /placement.md\n", encoding="utf-8")
     monkeypatch.chdir(root)  # pymdownx.snippets resolves includes/ against the working directory
     monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
-    # The hooks set module-level context for the extension; restore it for later tests.
-    from citereview import context
+    # The plugin sets the build state for the extension; restore it for later tests.
+    from citereview.mdext.state import STATE
 
-    monkeypatch.setattr(context, "base_dir", context.base_dir)
-    monkeypatch.setattr(context, "current_page", context.current_page)
+    monkeypatch.setattr(STATE, "base_dir", STATE.base_dir)
+    monkeypatch.setattr(STATE, "use_directory_urls", STATE.use_directory_urls)
     return root
 
 
@@ -84,15 +84,15 @@ def test_trimming_changes_no_file_of_the_built_site(project: Path, tmp_path: Pat
     handed: dict[str, str] = {}
     real_before = searchtrim.before_indexing
 
-    def spy(page) -> None:
-        real_before(page)
+    def spy(page, prefix: str = "ke-") -> None:
+        real_before(page, prefix)
         handed[page.file.src_uri] = page.content
 
     monkeypatch.setattr(searchtrim, "before_indexing", spy)
     _build_in_process(project, tmp_path / "trimmed")
     monkeypatch.setattr(searchtrim, "before_indexing", real_before)
     # Control: the same build with trimming switched off.
-    monkeypatch.setattr(searchtrim, "trim", lambda content: None)
+    monkeypatch.setattr(searchtrim, "trim", lambda content, prefix="ke-": None)
     _build_in_process(project, tmp_path / "full")
 
     # Trimming really happened, and took out what it promises to.

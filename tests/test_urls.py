@@ -6,7 +6,7 @@ import pytest
 from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 
-from citereview.urls import page_url, relative_url
+from citereview.core.urls import page_url, relative_url
 
 PAGES = ["index.md", "README.md", "risks.md", "topic/index.md", "topic/README.md", "topic/page one.md",
          "a/b/c.md", "a/b/index.md", "über.md"]

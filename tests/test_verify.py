@@ -20,8 +20,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from citereview import verify
-from citereview.textmatch import family_from_pubmed, normalize, titles_match
+from citereview.cli import verify
+from citereview.core.textmatch import family_from_pubmed, normalize, titles_match
 
 FIXTURES = Path(__file__).parent / "fixtures" / "verify"
 CONTACT = "reviewers@example.org"

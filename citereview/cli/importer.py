@@ -35,12 +35,12 @@ from typing import Any
 import latexcodec  # noqa: F401 - registers the "ulatex" codec used by _latex_to_text
 import yaml
 
-from .bibliography import CSL_TYPES, DOI_RE, PMID_RE, URL_RE, Bibliography, parse_bibliography
-from .config import ConfigError, read_mkdocs_config
-from .config import bibliography_path as _bibliography_path
-from .model import Reference
-from .parse import KEY_RE
-from .textmatch import first_significant_word, key_part, literal_key_part, normalize
+from ..core.bibliography import CSL_TYPES, DOI_RE, PMID_RE, URL_RE, Bibliography, parse_bibliography
+from ..core.model import Reference
+from ..core.project import ConfigError, read_mkdocs_config
+from ..core.project import bibliography_path as _bibliography_path
+from ..core.syntax import KEY_RE
+from ..core.textmatch import first_significant_word, key_part, literal_key_part, normalize
 
 #: The site's key convention: family name, year, first significant title word, optional a/b...
 CONVENTION_KEY_RE = re.compile(r"^[a-z]+\d{4}[a-z]+$")

@@ -41,11 +41,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .bibliography import Bibliography, parse_bibliography
+from .. import __version__
+from ..core.bibliography import Bibliography, parse_bibliography
+from ..core.model import Reference
+from ..core.textmatch import family_from_pubmed, normalize, titles_match
 from .importer import CiteImportError, add_config_option, bibliography_path, read_site_config
-from .model import Reference
-from .textmatch import family_from_pubmed, normalize, titles_match
 
 CROSSREF_URL = "https://api.crossref.org"
 EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"

@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from .model import EVIDENCE_KINDS, REVIEW_STATUSES, Diagnostic, Reference, Review
-from .parse import KEY_RE
+from .syntax import KEY_RE
 
 #: CSL 1.0.2 item types.
 CSL_TYPES = frozenset(
@@ -39,7 +39,15 @@ CSL_TYPES = frozenset(
     post post-weblog regulation report review review-book software song speech standard thesis
     treaty webpage""".split()
 )
-REQUIRED_FIELDS = ("id", "type", "title", "evidence")
+REQUIRED_FIELDS = ("id", "type", "title")
+#: CSL name variables (lists of names) and date variables.
+NAME_FIELDS = frozenset(
+    """author chair collection-editor compiler composer container-author contributor curator
+    director editor editorial-director executive-producer guest host illustrator interviewer
+    narrator organizer original-author performer producer recipient reviewed-author
+    script-writer series-creator translator""".split())
+DATE_FIELDS = frozenset("accessed available-date event-date issued original-date submitted".split())
+_ISO_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 PMID_RE = re.compile(r"^[1-9]\d{0,8}$")
 PMCID_RE = re.compile(r"^PMC\d+$")
@@ -97,17 +105,19 @@ _lock = threading.Lock()
 RACY_NS = 2_000_000_000
 
 
-def load(path: str | Path) -> Bibliography:
+def load(path: str | Path, evidence: bool = False) -> Bibliography:
     """Return the bibliography at ``path``, parsing it only when its content changed.
 
     Called for every page: an unchanged file (same stat stamp, changed long enough before
-    it was last read) is recognised without reading it.
+    it was last read) is recognised without reading it. ``evidence``: every entry must
+    name its evidence kind (the extension's ``evidence`` option).
     """
     name = os.fspath(path)
+    cache_key = f"{name}\0{int(evidence)}"
     try:
         st = os.stat(name)
         stamp = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
-        known = _cache.get(name)
+        known = _cache.get(cache_key)
         if known and known[0] == stamp and stamp[0] < known[1] - RACY_NS:
             return known[2]
         read_at = time.time_ns()
@@ -120,13 +130,21 @@ def load(path: str | Path) -> Bibliography:
         return bib
     digest = hashlib.sha256(data).hexdigest()
     with _lock:
-        known = _cache.get(name)
+        known = _cache.get(cache_key)
         bib = known[2] if known and known[2].digest == digest else None
         if bib is None:
-            with _gc_paused():
-                bib = parse_bibliography(data.decode("utf-8", errors="replace"), str(path))
+            try:
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                bib = Bibliography(path=str(path), loaded=False)
+                line = data[: exc.start].count(b"\n") + 1
+                bib.diagnostics.append(Diagnostic(str(path), line, f"not valid UTF-8 (byte {data[exc.start]:#04x}); "
+                                                  "save the file as UTF-8", code="bib-encoding"))
+            else:
+                with _gc_paused():
+                    bib = parse_bibliography(text, str(path), evidence=evidence)
             bib.digest = digest
-        _cache[name] = (stamp, read_at, bib)
+        _cache[cache_key] = (stamp, read_at, bib)
         return bib
 
 
@@ -151,8 +169,14 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def parse_bibliography(text: str, path: str = "bibliography.yaml") -> Bibliography:
-    """Parse CSL-YAML (a ``references:`` list, or a bare list as in CSL-JSON)."""
+def parse_bibliography(text: str, path: str = "bibliography.yaml", evidence: bool = False) -> Bibliography:
+    """Parse CSL-YAML (a ``references:`` list, or a bare list as in CSL-JSON).
+
+    Names and dates in the shapes Pandoc and citeproc accept are normalised to CSL's
+    canonical ones (``issued: 2000`` becomes ``{date-parts: [[2000]]}``, ``author: "Doe,
+    Jane"`` a list of one name); anything else is an error naming the entry's line and
+    showing the accepted form, and the field is left out, so nothing downstream crashes.
+    """
     bib = Bibliography(path=path)
 
     def err(line: int, message: str, code: str, level: str = "error") -> None:
@@ -188,7 +212,7 @@ def parse_bibliography(text: str, path: str = "bibliography.yaml") -> Bibliograp
 
     constructor = _Constructor()
     for node in seq.value:
-        _read_entry(node, bib, err, constructor)
+        _read_entry(node, bib, err, constructor, evidence)
     return bib
 
 
@@ -211,7 +235,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _read_entry(node: yaml.Node, bib: Bibliography, err, constructor: _Constructor) -> None:
+def _read_entry(node: yaml.Node, bib: Bibliography, err, constructor: _Constructor, evidence: bool) -> None:
     line = node.start_mark.line + 1
     if not isinstance(node, yaml.MappingNode):
         err(line, "each reference must be a mapping of fields (id, type, title, ...)", "bib-shape")
@@ -225,7 +249,11 @@ def _read_entry(node: yaml.Node, bib: Bibliography, err, constructor: _Construct
 
     key = data.get("id")
     label = f"reference '{key}'" if key else "reference"
-    missing = [f for f in REQUIRED_FIELDS if data.get(f) in (None, "", [])]
+    if not isinstance(data, dict):
+        err(line, "each reference must be a mapping of fields (id, type, title, ...)", "bib-shape")
+        return
+    required = (*REQUIRED_FIELDS, "evidence") if evidence else REQUIRED_FIELDS
+    missing = [f for f in required if data.get(f) in (None, "", [])]
     if missing:
         err(line, f"{label} is missing required field(s): {', '.join(missing)}", "bib-required")
     if not key:
@@ -244,11 +272,28 @@ def _read_entry(node: yaml.Node, bib: Bibliography, err, constructor: _Construct
     if csl_type and csl_type not in CSL_TYPES:
         err(field_lines.get("type", line), f"{label}: unknown CSL type '{csl_type}'", "bib-type")
 
-    evidence = str(data.pop("evidence", "") or "other")
-    if "evidence" in field_lines and evidence not in EVIDENCE_KINDS:
-        err(field_lines["evidence"], f"{label}: unknown evidence kind '{evidence}' "
+    kind = str(data.pop("evidence", "") or "other")
+    if "evidence" in field_lines and kind not in EVIDENCE_KINDS:
+        err(field_lines["evidence"], f"{label}: unknown evidence kind '{kind}' "
             f"(expected one of: {', '.join(EVIDENCE_KINDS)})", "bib-evidence")
-        evidence = "other"
+        kind = "other"
+
+    for name in list(data):
+        where = field_lines.get(name, line)
+        if name in NAME_FIELDS:
+            value, problem = normalise_names(data[name])
+        elif name in DATE_FIELDS:
+            value, problem = normalise_date(data[name])
+        elif name == "title" and not isinstance(data[name], str):
+            value, problem = (str(data[name]), None) if isinstance(data[name], (int, float)) else (
+                None, "must be text")
+        else:
+            continue
+        if problem:
+            err(where, f"{label}: '{name}' {problem}", "bib-value")
+            del data[name]
+        else:
+            data[name] = value
 
     for name, pattern, hint in (
         ("DOI", DOI_RE, "a DOI looks like 10.NNNN/suffix, without https://doi.org/"),
@@ -266,7 +311,7 @@ def _read_entry(node: yaml.Node, bib: Bibliography, err, constructor: _Construct
 
     review = _read_review(data.pop("review", None), label, field_lines.get("review", line), err)
     data["id"] = key
-    bib.references[key] = Reference(id=key, csl=data, evidence=evidence, review=review, line=line)
+    bib.references[key] = Reference(id=key, csl=data, evidence=kind, review=review, line=line)
 
 
 def _read_review(raw: Any, label: str, line: int, err) -> Review:
@@ -299,6 +344,75 @@ def _read_review(raw: Any, label: str, line: int, err) -> Review:
         date=date,
         note=str(raw["note"]) if raw.get("note") else None,
     )
+
+
+_NAME_PARTS = frozenset({"family", "given", "literal", "suffix", "dropping-particle", "non-dropping-particle",
+                         "comma-suffix", "static-ordering", "parse-names"})
+_NAMES_HINT = ("must be a list of names, e.g. '- family: Berman' / '  given: Robert M.', or "
+               "'- literal: World Health Organization'")
+
+
+def normalise_names(value: Any) -> tuple[Any, str | None]:
+    """CSL names from the shapes people write: a list of name mappings (canonical), one
+    mapping, a ``"Family, Given"`` string, or a list of such strings. A string without a
+    comma is kept whole as a ``literal`` name (an organisation, or "Berman RM")."""
+    items = value if isinstance(value, list) else [value]
+    names = []
+    for item in items:
+        if isinstance(item, str) and item.strip():
+            family, sep, given = item.partition(",")
+            names.append({"family": family.strip(), "given": given.strip()} if sep and family.strip()
+                         else {"literal": item.strip()})
+        elif isinstance(item, dict) and item and set(item) <= _NAME_PARTS and all(
+                isinstance(v, (str, int, bool)) for v in item.values()) and (
+                item.get("family") or item.get("literal") or item.get("given")):
+            names.append({k: v if isinstance(v, bool) else str(v) for k, v in item.items()})
+        else:
+            return None, _NAMES_HINT
+    return names, None
+
+
+_DATE_HINT = ("must be a date: 2000, '2000-02', '2000-02-15', or 'date-parts: [[2000, 2, 15]]'")
+
+
+def normalise_date(value: Any) -> tuple[Any, str | None]:
+    """A CSL date from a year, an ISO date string (``2000``, ``2000-02``, ``2000-02-15``, a
+    range ``2000/2001``), or the canonical ``{date-parts: [[y, m, d]]}`` (``literal`` and
+    ``raw`` kept as citeproc reads them)."""
+    if isinstance(value, bool):
+        return None, _DATE_HINT
+    if isinstance(value, int):
+        return {"date-parts": [[value]]}, None
+    if isinstance(value, str):
+        parts = []
+        for piece in value.strip().split("/"):
+            m = _ISO_DATE_RE.match(piece.strip())
+            if not m:
+                return None, _DATE_HINT + f" (found '{value}')"
+            parts.append([int(p) for p in m.groups() if p is not None])
+        return _checked_parts(parts, value)
+    if isinstance(value, dict):
+        if "date-parts" in value:
+            raw = value["date-parts"]
+            try:
+                parts = [[int(p) for p in row] for row in raw] if isinstance(raw, list) and all(
+                    isinstance(row, list) and row for row in raw) else None
+            except (TypeError, ValueError):
+                parts = None
+            if not parts:
+                return None, _DATE_HINT
+            checked, problem = _checked_parts(parts, raw)
+            return ({**value, **checked} if checked else None), problem
+        if isinstance(value.get("literal"), str) or isinstance(value.get("raw"), str):
+            return ({k: str(v) for k, v in value.items()}), None
+    return None, _DATE_HINT
+
+
+def _checked_parts(parts: list[list[int]], shown: Any) -> tuple[Any, str | None]:
+    for row in parts:
+        if len(row) > 3 or (len(row) > 1 and not 1 <= row[1] <= 12) or (len(row) > 2 and not 1 <= row[2] <= 31):
+            return None, f"is not a valid date: {shown!r} (year, month 1-12, day 1-31)"
+    return {"date-parts": parts}, None
 
 
 def unknown_key_message(key: str, known: Iterable[str]) -> str:

@@ -6,6 +6,7 @@ vocabulary and nothing depends on Markdown or MkDocs objects.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,6 +88,19 @@ class Reference:
         return str(self.csl.get("title", ""))
 
     @property
+    def first_author(self) -> str:
+        """Family name (or organisation) of the first author, "" if none."""
+        return first_author(self.csl)
+
+    @property
+    def year(self) -> int | None:
+        return issued_year(self.csl)
+
+    def short(self, *, with_title: bool = True) -> str:
+        """``Zanos et al, 2018. Title`` for lists where the full entry would be too long."""
+        return short_citation(self.csl, with_title=with_title)
+
+    @property
     def evidence_label(self) -> str:
         return EVIDENCE_KINDS.get(self.evidence, self.evidence)
 
@@ -152,3 +166,44 @@ class PageCitations:
         if key not in self.numbers:
             self.numbers[key] = len(self.numbers) + 1
         return self.numbers[key]
+
+
+# -- "first author, year": the one implementation -----------------------------------------
+# The bibliography loader normalises names and dates to CSL's canonical shapes, so these
+# read plain dicts: the same helpers serve loaded references and entries being imported.
+def first_author(csl: dict[str, Any]) -> str:
+    """Family name, or literal name, of the first author (else editor); "" if none."""
+    for role in ("author", "editor"):
+        names = csl.get(role)
+        if isinstance(names, list) and names and isinstance(names[0], dict):
+            first = names[0]
+            return str(first.get("family") or first.get("literal") or "")
+    return ""
+
+
+def issued_year(csl: dict[str, Any]) -> int | None:
+    """Year of ``issued`` (``{"date-parts": [[2018, 5]]}``), ``None`` if not known."""
+    issued = csl.get("issued")
+    parts = issued.get("date-parts") if isinstance(issued, dict) else None
+    try:
+        return int(parts[0][0])
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def short_citation(csl: dict[str, Any], *, with_title: bool = True) -> str:
+    """``Zanos et al, 2018`` (``. Title`` appended unless ``with_title`` is false)."""
+    name = first_author(csl)
+    names = csl.get("author") or csl.get("editor") or []
+    if name and isinstance(names, list) and len(names) > 1:
+        name += " et al"
+    who = ", ".join(str(p) for p in (name, issued_year(csl)) if p)
+    title = str(csl.get("title") or "")
+    if not with_title:
+        return who
+    return f"{who}. {title}" if who else title
+
+
+def slug(key: str) -> str:
+    """A key as an HTML id fragment: Pandoc keys may hold ``:/?#`` and friends."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", key).strip("-") or "key"

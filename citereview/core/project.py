@@ -1,15 +1,21 @@
-"""Reading ``mkdocs.yml`` outside MkDocs: one loader for the checker, queue, import and verify.
+"""The project on disk: ``mkdocs.yml`` read outside MkDocs, its paths and its edit links.
 
-The command-line tools run without building, so they read the config themselves, the way
-MkDocs would: ``!ENV`` resolves from the environment (as pyyaml-env-tag does), and other tags
+One loader for every consumer (the checker, the review queue, import, verify, and the
+Markdown extension when it needs the config for edit links). The command-line tools run
+without building, so they read the config themselves, the way MkDocs would: ``!ENV``
+resolves from the environment (as pyyaml-env-tag does), and other tags
 (``!!python/name:``, ``!relative``) are read as plain values instead of failing.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import urljoin
 
 import yaml
 
@@ -94,3 +100,112 @@ def bibliography_path(config_path: str | Path, config: dict[str, Any]) -> Path:
     """The extension's ``bibliography`` option, relative to mkdocs.yml's folder."""
     option = Path(str(extension_options(config).get("bibliography") or DEFAULT_BIBLIOGRAPHY))
     return option if option.is_absolute() else Path(config_path).resolve().parent / option
+
+
+@dataclass
+class Project:
+    """What the checker and the queue need from ``mkdocs.yml``, with MkDocs' defaults."""
+
+    config_path: Path
+    config: dict[str, Any]
+    docs_dir: Path
+    bibliography: Path
+
+    @classmethod
+    def load(cls, config_path: str | Path = "mkdocs.yml") -> Project:
+        path = Path(config_path)
+        config = read_mkdocs_config(path)
+        docs_dir = path.resolve().parent / str(config.get("docs_dir") or "docs")
+        return cls(path, config, docs_dir, bibliography_path(path, config))
+
+    @property
+    def base(self) -> Path:
+        return self.config_path.resolve().parent
+
+    def display(self, path: Path) -> str:
+        """A path as reported: relative to the working directory when inside it (GitHub
+        annotations need repository-relative paths), else absolute."""
+        rel = os.path.relpath(path, Path.cwd())
+        return Path(rel).as_posix() if not rel.startswith("..") else path.as_posix()
+
+    def page_display(self, rel: str) -> str:
+        return self.display(self.docs_dir / rel)
+
+    def changed_pages(self, changed: Iterable[str] | None) -> set[str] | None:
+        """Docs-relative paths of the ``--changed`` files that are pages (``None``: all)."""
+        if changed is None:
+            return None
+        docs = self.docs_dir.resolve()
+        result: set[str] = set()
+        for name in changed:
+            p = Path(name)
+            p = (p if p.is_absolute() else Path.cwd() / p).resolve()
+            if p.is_relative_to(docs):
+                result.add(p.relative_to(docs).as_posix())
+        return result
+
+    def bibliography_changed(self, changed: Iterable[str] | None) -> bool:
+        if changed is None:
+            return True
+        target = self.bibliography.resolve()
+        return any((Path(n) if Path(n).is_absolute() else Path.cwd() / n).resolve() == target for n in changed)
+
+    @property
+    def bibliography_in_docs(self) -> str | None:
+        """The bibliography's path relative to docs_dir, when it lives there (for edit links)."""
+        try:
+            return self.bibliography.resolve().relative_to(self.docs_dir.resolve()).as_posix()
+        except ValueError:
+            return None
+
+
+def config_near(docs_dir: str | Path) -> dict[str, Any]:
+    """mkdocs.yml next to docs_dir (or in the working directory), for edit links; {} if none.
+
+    The Markdown extension is given no config object by Zensical, so it finds the file the
+    way a user would; a malformed file is the engine's error to report, not ours.
+    """
+    docs = Path(docs_dir).resolve()
+    for candidate in (docs.parent / "mkdocs.yml", Path.cwd() / "mkdocs.yml"):
+        if candidate.is_file():
+            try:
+                return read_mkdocs_config(candidate)
+            except ConfigError:
+                return {}
+    return {}
+
+
+@dataclass(frozen=True)
+class EditLinks:
+    """``repo_url`` + ``edit_uri`` (or ``edit_uri_template``) + path, as MkDocs builds them."""
+
+    repo_url: str | None = None
+    edit_uri: str | None = None
+    edit_uri_template: str | None = None
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> EditLinks:
+        repo = config.get("repo_url")
+        repo = str(repo) if repo else None
+        edit_uri = config.get("edit_uri")
+        if edit_uri is None and repo:
+            # MkDocs' defaults for the big forges; elsewhere there is no edit link.
+            host = repo.lower()
+            if "github.com" in host or "gitlab.com" in host:
+                edit_uri = "edit/master/docs/"
+            elif "bitbucket.org" in host:
+                edit_uri = "src/default/docs/"
+        template = config.get("edit_uri_template")
+        return cls(repo, str(edit_uri) if edit_uri else None, str(template) if template else None)
+
+    def url(self, docs_path: str) -> str | None:
+        """Edit URL of a file, given its path relative to docs_dir."""
+        if self.edit_uri_template:
+            uri = self.edit_uri_template.format(path=docs_path, path_noext=PurePosixPath(docs_path).with_suffix(""))
+        elif self.edit_uri:
+            uri = self.edit_uri + docs_path
+        else:
+            return None
+        if self.repo_url:
+            return urljoin(self.repo_url.rstrip("/") + "/", uri)
+        return uri if re.match(r"^https?://", uri) else None

@@ -14,7 +14,7 @@ from functools import cached_property
 from pathlib import Path
 
 from .model import Occurrence
-from .parse import find_groups, page_title, scan_source
+from .syntax import find_groups, page_title, scan_source
 
 
 @dataclass(frozen=True)

@@ -10,22 +10,7 @@ against MkDocs' own ``File.url``.
 from __future__ import annotations
 
 import posixpath
-from typing import TYPE_CHECKING
 from urllib.parse import quote
-
-from . import context
-
-if TYPE_CHECKING:
-    from .extension import CiteReviewExtension
-
-
-def directory_urls(ext: CiteReviewExtension) -> bool:
-    """``use_directory_urls`` of the build: from the MkDocs hook, else from mkdocs.yml."""
-    if context.use_directory_urls is not None:
-        return context.use_directory_urls
-    from .queue import project_config
-
-    return bool(project_config(ext).get("use_directory_urls", True))
 
 
 def link_from(here: str, target: str, directory_urls: bool) -> str:

@@ -47,13 +47,21 @@ none of its own.
 
 This leans on citeproc-py's internals, so it is applied only to the versions it was checked
 against (``CHECKED_VERSIONS``); any other version formats exactly as before, only slower.
+And it is scoped: :func:`active` puts the replacements in place for the duration of our
+formatter's calls only and then restores citeproc-py's own methods, so another user of
+citeproc-py in the same process never runs them.
 ``tests/test_citeproc_memo.py`` formats every reference of the site and of the benchmark with
 and without it, in several CSL styles, and requires identical output.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from typing import Any
+
+from ..core.cache import BoundedCache
 
 #: citeproc-py versions whose query sites were read and tested against this module.
 CHECKED_VERSIONS = frozenset({"0.11.1"})
@@ -65,10 +73,13 @@ STABLE_PREFIXES = ("./ancestor", "./parent::", "cs:macro[", "./cs:term[", "./cs:
 #: Entries beyond which the memo starts afresh (a style has a few hundred distinct queries).
 MAX_ENTRIES = 50_000
 
-_queries: dict[tuple[Any, str], list[Any]] = {}
-_options: dict[tuple[Any, str], Any] = {}
-_roots: dict[Any, Any] = {}
-_originals: dict[str, Any] = {}
+_queries: BoundedCache[tuple[Any, str], list[Any]] = BoundedCache("citeproc-queries", MAX_ENTRIES)
+_options: BoundedCache[tuple[Any, str], Any] = BoundedCache("citeproc-options", MAX_ENTRIES)
+_roots: BoundedCache[Any, Any] = BoundedCache("citeproc-roots", MAX_ENTRIES)
+#: citeproc-py's own methods and ours, by (class, name), once built.
+_swaps: list[tuple[Any, str, Any, Any]] = []
+_depth = 0
+_depth_lock = threading.RLock()
 _RAISES = object()  # a locale without <style-options>: citeproc-py raises IndexError
 
 
@@ -82,16 +93,39 @@ def supported() -> bool:
 
 
 def installed() -> bool:
-    """Whether citeproc-py currently runs with the memo (tests take it out and put it back)."""
-    return bool(_originals)
+    """Whether citeproc-py runs with the speed-ups right now (only inside :func:`active`)."""
+    return _depth > 0
 
 
-def install() -> bool:
-    """Memoise citeproc-py's stable look-ups; idempotent. Returns whether it is active."""
-    if _originals:
-        return True
-    if not supported():
-        return False
+@contextlib.contextmanager
+def active(enabled: bool = True) -> Iterator[bool]:
+    """Run citeproc-py with the speed-ups for the duration of the block, then put its own
+    methods back: nothing outside our formatter's calls ever sees them.
+
+    Yields whether they are in force (only for a checked citeproc-py version). Re-entrant.
+    """
+    global _depth
+    if not enabled or not supported():
+        yield False
+        return
+    with _depth_lock:
+        if not _swaps:
+            _build()
+        if _depth == 0:
+            for owner, name, _, ours in _swaps:
+                setattr(owner, name, ours)
+        _depth += 1
+        try:
+            yield True
+        finally:
+            _depth -= 1
+            if _depth == 0:
+                for owner, name, theirs, _ in _swaps:
+                    setattr(owner, name, theirs)
+
+
+def _build() -> None:
+    """Make the replacement methods (once), closing over citeproc-py's own."""
     from citeproc import model
 
     xpath_search = model.CitationStylesElement.xpath_search
@@ -106,9 +140,7 @@ def install() -> bool:
         key = (self, expression)
         found = _queries.get(key)
         if found is None:
-            if len(_queries) >= MAX_ENTRIES:
-                _queries.clear()
-            found = _queries[key] = xpath_search(self, expression)
+            found = _queries.remember(key, xpath_search(self, expression))
         return list(found)  # callers get their own list, as from lxml
 
     def memo_locale_option(self: Any, name: str) -> Any:
@@ -119,9 +151,7 @@ def install() -> bool:
                 value = locale_option(self, name)
             except IndexError:
                 value = _RAISES
-            if len(_options) >= MAX_ENTRIES:
-                _options.clear()
-            _options[key] = value
+            _options.remember(key, value)
         if value is _RAISES:
             raise IndexError(name)
         return value
@@ -131,9 +161,7 @@ def install() -> bool:
         if root is None:
             root = get_root(self)
             if isinstance(root, tree_roots):
-                if len(_roots) >= MAX_ENTRIES:
-                    _roots.clear()
-                _roots[self] = root
+                _roots.remember(self, root)
         return root
 
     def plain_format(self: Any, string: Any) -> Any:
@@ -144,15 +172,12 @@ def install() -> bool:
             return str(string) if isinstance(string, (int, float)) else string
         return fmt(self, string)
 
-    _originals["xpath_search"] = xpath_search
-    _originals["get_option"] = locale_option
-    _originals["get_root"] = get_root
-    model.CitationStylesElement.xpath_search = memo_xpath_search
-    model.Locale.get_option = memo_locale_option
-    model.CitationStylesElement.get_root = memo_get_root
-    _originals["format"] = fmt
-    model.Formatted.format = plain_format
-    return True
+    _swaps.extend([
+        (model.CitationStylesElement, "xpath_search", xpath_search, memo_xpath_search),
+        (model.Locale, "get_option", locale_option, memo_locale_option),
+        (model.CitationStylesElement, "get_root", get_root, memo_get_root),
+        (model.Formatted, "format", fmt, plain_format),
+    ])
 
 
 CSL_NS = "{http://purl.org/net/xbiblio/csl}"
@@ -161,8 +186,8 @@ CSL_NS = "{http://purl.org/net/xbiblio/csl}"
 def prepare_style(style: Any) -> int:
     """Give each ``<names>`` that lacks a ``<name>`` the empty one citeproc-py would insert on
     first use, in the CSL namespace so that it is found again. Returns how many were added;
-    does nothing unless the memo is installed (a checked citeproc-py version)."""
-    if not _originals:
+    does nothing unless citeproc-py is a checked version. Changes only ``style``, our own."""
+    if not supported():
         return 0
     added = 0
     for names in list(style.root.iter(CSL_NS + "names")):
@@ -175,16 +200,8 @@ def prepare_style(style: Any) -> int:
     return added
 
 
-def uninstall() -> None:
-    """Put citeproc-py's own methods back and forget every remembered answer (for tests)."""
-    if not _originals:
-        return
-    from citeproc import model
-
-    model.CitationStylesElement.xpath_search = _originals.pop("xpath_search")
-    model.Locale.get_option = _originals.pop("get_option")
-    model.CitationStylesElement.get_root = _originals.pop("get_root")
-    model.Formatted.format = _originals.pop("format")
+def clear_memo() -> None:
+    """Forget every remembered answer (tests that count queries start from nothing)."""
     _queries.clear()
     _options.clear()
     _roots.clear()

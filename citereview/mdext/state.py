@@ -1,21 +1,64 @@
-"""Which source file is being rendered, for file:line diagnostics and relative links.
+"""What the extension knows about the build around the page it converts.
 
-Python-Markdown does not know the file it converts. MkDocs tells us through the hook in
-:mod:`citereview.mkdocs_hooks`; Zensical exposes the page through its rendering-context
-preprocessor. Without either (plain Python-Markdown), diagnostics fall back to searching
-every page for the offending key.
+Python-Markdown does not know which file it converts, nor where ``mkdocs.yml`` is. The
+MkDocs plugin (:mod:`citereview.mkdocs.plugin`) tells us; Zensical exposes the page through
+its rendering-context preprocessor; without either (plain Python-Markdown), diagnostics
+fall back to searching every page for the offending key.
+
+All of it lives in one :class:`BuildState` with one :meth:`BuildState.clear`, and the page
+being converted in a :class:`~contextvars.ContextVar`, so that two conversions on two
+threads never see each other's page.
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
 from markdown import Markdown
 
-#: Set by the MkDocs hook before each page is rendered: path relative to docs_dir.
-current_page: str | None = None
-#: Folder of mkdocs.yml, set by the MkDocs hook; relative config paths resolve against it.
-base_dir: str | None = None
-#: ``use_directory_urls`` of the build, set by the MkDocs hook; read from mkdocs.yml otherwise.
-use_directory_urls: bool | None = None
+from ..core import cache
+
+#: The page being converted (docs-relative POSIX path), set by the MkDocs plugin.
+current_page: ContextVar[str | None] = ContextVar("citereview_current_page", default=None)
+
+
+@dataclass
+class BuildState:
+    """Per-build facts and what was already reported in this build."""
+
+    #: Folder of mkdocs.yml; relative option paths resolve against it (else the cwd).
+    base_dir: str | None = None
+    #: ``use_directory_urls`` of the build; read from mkdocs.yml when no plugin told us.
+    use_directory_urls: bool | None = None
+    #: Build-wide problems already logged (the bibliography's, unused references).
+    reported: set[str] = field(default_factory=set)
+    #: Pages converted since the build started: a page converted again means a new build
+    #: (``zensical serve`` runs no hook that would tell us).
+    converted: set[str] = field(default_factory=set)
+
+    def new_build(self) -> None:
+        """A build starts (also each ``serve`` rebuild): report build-wide problems again."""
+        self.reported.clear()
+        self.converted.clear()
+
+    def page_started(self, page: str | None) -> None:
+        if page is None:
+            return
+        if page in self.converted:
+            self.new_build()
+        self.converted.add(page)
+
+    def clear(self) -> None:
+        """Forget everything: build facts, reports and every content cache."""
+        self.base_dir = None
+        self.use_directory_urls = None
+        self.new_build()
+        cache.clear_all()
+
+
+#: The process's build state (engines build one extension per page; the build is shared).
+STATE = BuildState()
 
 
 def page_path(md: Markdown) -> str | None:
@@ -26,4 +69,4 @@ def page_path(md: Markdown) -> str | None:
             path = getattr(page, "path", None)
             if path:
                 return str(path).replace("\\", "/")
-    return current_page
+    return current_page.get()

@@ -1,53 +1,96 @@
-"""Thin MkDocs/ProperDocs glue: tell the extension which page it is rendering.
+"""The MkDocs (and ProperDocs) plugin: thin glue around the Markdown extension.
 
-Everything that must work on every engine lives in the Python-Markdown extension; Zensical
-ignores ``hooks:`` and provides the page through its own rendering context instead. The one
-MkDocs-only addition is a speed-up, not a feature: the search plugin is handed each page
-without the markup it would skip anyway (see :mod:`citereview.searchtrim`).
+Registered through the ``mkdocs.plugins`` entry point, so a site enables it with
+``plugins: [search, citereview]``. Everything that must work on every engine lives in the
+Python-Markdown extension (Zensical runs no plugins); the plugin only
+
+* tells the extension where ``mkdocs.yml`` is, whether the build uses directory URLs, and
+  which page it converts (Python-Markdown does not know);
+* starts a new build state on every build (also each ``mkdocs serve`` rebuild);
+* adds the package's stylesheet to the site (``stylesheet: true``, the default), with the
+  extension's class prefix;
+* optionally (``search_trim: true``) hands Material's search indexer each page without the
+  blocks the extension marked ``data-search-exclude`` (:mod:`.searchtrim`), a speed-up that
+  leaves the index identical.
 """
 
 from __future__ import annotations
 
 import os
+import re
+from importlib import resources
 
-from mkdocs.plugins import CombinedEvent, event_priority
+from mkdocs.config import config_options
+from mkdocs.config.base import Config
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 
-from citereview import context, extension, searchtrim
+from ..mdext import state
+from ..mdext.extension import OPTIONS
+from . import searchtrim
 
-
-def on_config(config):
-    """Resolve the extension's relative paths against mkdocs.yml, not the shell's folder."""
-    context.base_dir = os.path.dirname(os.path.abspath(config.config_file_path))
-    context.use_directory_urls = bool(config.use_directory_urls)
-    return config
-
-
-def on_pre_build(config):
-    """A new build (also each `mkdocs serve` rebuild) reports bibliography problems again."""
-    extension.reset_reports()
-    searchtrim.reset()
+#: Where the stylesheet is written in the built site.
+STYLESHEET = "assets/citereview/citereview.css"
 
 
-def on_page_markdown(markdown, page, config, files):
-    context.current_page = page.file.src_uri
-    return markdown
+class CiteReviewPluginConfig(Config):
+    stylesheet = config_options.Type(bool, default=True)
+    search_trim = config_options.Type(bool, default=False)
 
 
-@event_priority(1)  # just before the search plugin (priority 0) reads page.content
-def _trim_for_search(ctx, page, config, nav):
-    searchtrim.before_indexing(page)
-    return ctx
+def stylesheet(prefix: str) -> str:
+    """The package's stylesheet with its ``cr-`` classes and variables renamed to ``prefix``."""
+    css = resources.files("citereview").joinpath("assets/citereview.css").read_text(encoding="utf-8")
+    return css if prefix == "cr-" else re.sub(r"\bcr-", prefix, css)
 
 
-@event_priority(-1)  # just after it, before late handlers (Material's blog: -100) and the theme
-def _restore_after_search(ctx, page, config, nav):
-    searchtrim.after_indexing(page)
-    return ctx
+class CiteReviewPlugin(BasePlugin[CiteReviewPluginConfig]):
+    """``plugins: - citereview: {stylesheet: true, search_trim: false}``."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.prefix = str(OPTIONS["class_prefix"][0])
 
-on_page_context = CombinedEvent(_trim_for_search, _restore_after_search)
+    def on_config(self, config):
+        """Resolve the extension's relative paths against mkdocs.yml, not the shell's folder."""
+        state.STATE.new_build()
+        state.STATE.base_dir = os.path.dirname(os.path.abspath(config.config_file_path))
+        state.STATE.use_directory_urls = bool(config.use_directory_urls)
+        options = config.mdx_configs.get("citereview") or {}
+        self.prefix = str(options.get("class_prefix") or OPTIONS["class_prefix"][0])
+        if self.config.stylesheet and STYLESHEET not in config.extra_css:
+            config.extra_css.insert(0, STYLESHEET)
+        return config
 
+    def on_pre_build(self, config):
+        """A new build (also each `mkdocs serve` rebuild) reports build-wide problems again."""
+        state.STATE.new_build()
+        searchtrim.reset()
 
-def on_post_page(output, page, config):
-    context.current_page = None
-    return output
+    def on_page_markdown(self, markdown, page, config, files):
+        state.current_page.set(page.file.src_uri)
+        return markdown
+
+    @event_priority(1)  # just before the search plugin (priority 0) reads page.content
+    def _trim_for_search(self, ctx, page, config, nav):
+        if self.config.search_trim:
+            searchtrim.before_indexing(page, self.prefix)
+        return ctx
+
+    @event_priority(-1)  # just after it, before late handlers (Material's blog: -100) and the theme
+    def _restore_after_search(self, ctx, page, config, nav):
+        if self.config.search_trim:
+            searchtrim.after_indexing(page)
+        return ctx
+
+    on_page_context = CombinedEvent(_trim_for_search, _restore_after_search)
+
+    def on_post_page(self, output, page, config):
+        state.current_page.set(None)
+        return output
+
+    def on_post_build(self, config):
+        if self.config.stylesheet:
+            path = os.path.join(config.site_dir, *STYLESHEET.split("/"))
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(stylesheet(self.prefix))

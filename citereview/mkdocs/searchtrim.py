@@ -8,10 +8,11 @@ previews or a page's reference list (the site-wide References page indexes every
 once). Material honours the attribute, but only after parsing every tag inside: that was
 most of the time our extension added to a build.
 
-So the MkDocs glue (:mod:`citereview.mkdocs_hooks`) gives the indexer a trimmed copy of each
-page: every citation, the flag notice and the References page's "Cited on" lists become a
-short comment (the indexer ignores comments), and a page's References section, always last
-on the page, is cut. Afterwards
+So the MkDocs plugin (:mod:`citereview.mkdocs.plugin`, with ``search_trim: true``) gives the
+indexer a trimmed copy of each page: every citation, the flag notice, the References page's
+"Cited on" lists and a page's References section (its heading and list, nothing after
+them) become a short comment (the indexer ignores comments). Only blocks the extension
+wrote and marked ``data-search-exclude`` are trimmed. Afterwards
 :meth:`Trimmed.restore` puts the original markup back. The index and the pages come out the
 same as without trimming (``tests/test_searchtrim.py`` builds the real site both ways and
 compares every file); only the parsing is saved. Engines without MkDocs hooks (Zensical)
@@ -23,7 +24,8 @@ copy (Material's blog and projects plugins run theirs at -100, after the restore
 that rewrites the page there and drops our markers makes :func:`after_indexing` warn and
 keep the untrimmed page.
 
-The patterns match the markup :mod:`citereview.extension` writes; keep the two in step.
+The patterns are made from :class:`citereview.mdext.templates.Templates` with the
+configured class prefix, so they match the markup the extension writes.
 Bibliography and author text inside it is always HTML-escaped, so any ``<`` there opens one
 of our tags: a citation holds no ``<sup>`` and the notice no ``<div>``.
 """
@@ -36,21 +38,23 @@ from dataclasses import dataclass, field
 
 log = logging.getLogger("mkdocs.extensions.citereview")
 
-#: How each piece starts, and the tag that ends it: a rendered citation or ``citation
-#: needed`` marker (no ``<sup>`` inside), the flag notice near the title (no ``<div>``
-#: inside), or the "Cited on" list of an entry on the References page (text and links, no
-#: spans). The end is found with ``str.find``: a lazy ``.*?`` in a regex tested every
-#: character of every preview for the closing tag, most of this module's time.
-PIECE_ENDS = {
-    '<sup class="ke-cite': "</sup>",
-    '<div class="admonition ke-flags': "</div>",
-    '<span class="ke-ref__back" data-search-exclude="">': "</span>",
-}
-PIECE_START_RE = re.compile("|".join(map(re.escape, PIECE_ENDS)))
-#: The References heading the extension appends as the last thing on a page.
-REFERENCES_HEADING = '<h2 class="ke-references-title"'
 #: What the indexer reads instead of each piece, in order.
 MARK = "<!--ke-->"
+
+
+def piece_ends(prefix: str) -> dict[str, str]:
+    """How each piece starts, and the tag that ends it: a rendered citation or ``citation
+    needed`` marker (no ``<sup>`` inside), the flag notice near the title (no ``<div>``
+    inside), the "Cited on" list of an entry on the References page (text and links, no
+    spans), and a page's References section (heading and list; entries hold no ``<ol>``).
+    The end is found with ``str.find``: a lazy ``.*?`` in a regex tested every character of
+    every preview for the closing tag."""
+    return {
+        f'<sup class="{prefix}cite': "</sup>",
+        f'<div class="admonition {prefix}flags': "</div>",
+        f'<span class="{prefix}ref__back" data-search-exclude="">': "</span>",
+        f'<h2 class="{prefix}references-title"': "</ol>",
+    }
 
 
 @dataclass
@@ -60,7 +64,6 @@ class Trimmed:
     original: str
     content: str
     pieces: list[str] = field(default_factory=list)
-    tail: str = ""
 
     def restore(self, content: str) -> str:
         """Put the removed markup back into ``content`` (the indexer may have edited it).
@@ -74,36 +77,32 @@ class Trimmed:
         out = [parts[0]]
         for piece, part in zip(self.pieces, parts[1:], strict=True):
             out += (piece, part)
-        out.append(self.tail)
         return "".join(out)
 
 
-def trim(content: str) -> Trimmed | None:
+def trim(content: str, prefix: str = "ke-") -> Trimmed | None:
     """The page as the indexer should read it; ``None`` if there is nothing to trim."""
-    if MARK in content:  # our marker in an author's HTML: index the page as it is
+    if MARK in content or prefix not in content:  # our marker in an author's HTML: index as is
         return None
-    start = content.rfind(REFERENCES_HEADING)
-    head, tail = (content[:start], content[start:]) if start >= 0 else (content, "")
+    ends = piece_ends(prefix)
+    starts = re.compile("|".join(map(re.escape, ends)))
+    kept: list[str] = []
     pieces: list[str] = []
-    if "ke-cite" in head or "ke-flags" in head or "ke-ref__back" in head:
-        kept: list[str] = []
-        pos = search = 0  # end of the last piece cut; where to look for the next
-        while (m := PIECE_START_RE.search(head, search)) is not None:
-            end_tag = PIECE_ENDS[m.group(0)]
-            end = head.find(end_tag, m.end())
-            if end < 0:  # not our markup after all (unclosed): leave it in
-                search = m.end()
-                continue
-            end += len(end_tag)
-            kept += (head[pos:m.start()], MARK)
-            pieces.append(head[m.start():end])
-            pos = search = end
-        if pieces:
-            kept.append(head[pos:])
-            head = "".join(kept)
-    if not pieces and not tail:
+    pos = search = 0  # end of the last piece cut; where to look for the next
+    while (m := starts.search(content, search)) is not None:
+        end_tag = ends[m.group(0)]
+        end = content.find(end_tag, m.end())
+        if end < 0:  # not our markup after all (unclosed): leave it in
+            search = m.end()
+            continue
+        end += len(end_tag)
+        kept += (content[pos:m.start()], MARK)
+        pieces.append(content[m.start():end])
+        pos = search = end
+    if not pieces:
         return None
-    return Trimmed(content, head, pieces, tail)
+    kept.append(content[pos:])
+    return Trimmed(content, "".join(kept), pieces)
 
 
 #: Pages currently handed to the indexer trimmed, by ``id(page)``; set and cleared within
@@ -111,9 +110,9 @@ def trim(content: str) -> Trimmed | None:
 _pending: dict[int, Trimmed] = {}
 
 
-def before_indexing(page) -> None:
+def before_indexing(page, prefix: str = "ke-") -> None:
     """Give ``page.content`` to the indexer trimmed (called before the search plugin)."""
-    trimmed = trim(page.content) if page.content else None
+    trimmed = trim(page.content, prefix) if page.content else None
     if trimmed is not None:
         _pending[id(page)] = trimmed
         page.content = trimmed.content

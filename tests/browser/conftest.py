@@ -76,8 +76,13 @@ ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 #: The page's own text (search results are <article>s too, so be specific).
 ARTICLE = "article.md-content__inner"
 HEADING = ARTICLE + " h1"
-#: Upper bound for any single wait, so a broken page fails in seconds, not after 30 s.
-WAIT_MS = 15_000
+#: Upper bound for any single wait or action (Playwright's and ``expect``'s defaults too). A
+#: wait ends as soon as its condition holds, so a generous bound costs nothing when the page
+#: works; it only has to outlast a slow machine (2 cores, another build running), not to make
+#: a broken page fail fast.
+WAIT_MS = 60_000
+if expect is not None:  # ``expect`` assertions otherwise give up after 5 s.
+    expect.set_options(timeout=WAIT_MS)
 
 
 def sweep_pages(docs: Path = ROOT / "docs") -> list[Path]:

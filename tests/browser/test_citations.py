@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from citereview.model import STATUS_LABELS
+from citereview.core.model import STATUS_LABELS
 from tests.browser.conftest import Scheme, Tab, Viewport, expect, wait_in_view
 from tests.conftest import SUBPATH
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.conftest import WAIT_MS
 from tests.conftest import Served, site_pages
 from tests.sitetools import page_url
 from tests.test_headers import LISTEN, headers_server, root_site, rules  # noqa: F401 - fixtures
@@ -21,6 +22,7 @@ def test_no_csp_violation_in_chromium(browser, headers_server: Served, root_site
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     context = browser.new_context()
+    context.set_default_timeout(WAIT_MS)  # the same generous bound as every browser test
     context.add_init_script(LISTEN)
     page = context.new_page()
     messages: list[str] = []

@@ -14,12 +14,13 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from .check import FAILABLE_STATUSES, LEVELS, ConfigError, Project, format_result, run_check
+from ..core.findings import LEVELS
+from .check import FAILABLE_STATUSES, ConfigError, Project, format_result, run_check
 
 #: Subcommands implemented elsewhere: name -> (module, one-line help).
 DELEGATED: dict[str, tuple[str, str]] = {
-    "import": ("citereview.importer", "import references from a Zotero export (CSL-JSON or BibTeX)"),
-    "verify": ("citereview.verify", "look up references' identifiers online (--online)"),
+    "import": ("citereview.cli.importer", "import references from a Zotero export (CSL-JSON or BibTeX)"),
+    "verify": ("citereview.cli.verify", "look up references' identifiers online (--online)"),
 }
 
 
@@ -95,7 +96,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_queue(args: argparse.Namespace) -> int:
-    from .queue import project_queue, render_markdown, render_text
+    from ..core.queue import project_queue
+    from .queue import render_markdown, render_text
 
     project = Project.load(args.config)
     q = project_queue(project, changed=args.changed)

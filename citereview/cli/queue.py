@@ -1,0 +1,109 @@
+"""The review queue as text: plain for a terminal, Markdown for a pull request's job summary.
+
+The queue and its outline come from :mod:`citereview.core.queue`; the site page renders the
+same outline (:mod:`citereview.mdext.queuepage`).
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from ..core.queue import FOLD_AFTER, Entry, Queue, outline
+from ..core.urls import page_url
+
+
+def render_text(q: Queue) -> str:
+    """Plain text for a terminal: counts, then every item with its file:line:col."""
+    out = [f"Review queue ({q.today.isoformat()}): {q.total} item(s)"]
+    out += [f"  {n:5d}  {label}" for _, label, n in q.counts()]
+
+    def entry(e: Entry, indent: str) -> None:
+        head = f"{indent}- {e.label}"
+        if e.where:
+            head += f"  [{e.where}]"
+        out.append(head)
+        if e.quote:
+            out.append(f"{indent}    “{e.quote}”")
+        if e.note:
+            out.append(f"{indent}    Reviewer note: {e.note}")
+        for child in e.children:
+            entry(child, indent + "  ")
+
+    for section in outline(q):
+        out += ["", f"== {section.title} =="]
+        if section.intro:
+            out.append(section.intro)
+        for group in section.groups:
+            if group.title:
+                out += ["", f"-- {group.title}" + (f" ({q.file(group.target)})" if group.target else "")]
+            if group.intro:
+                out.append(group.intro)
+            for e in group.entries:
+                entry(e, "")
+    return "\n".join(out) + "\n"
+
+
+def _site_url(config: dict[str, Any] | None, target: str | None) -> str | None:
+    """Absolute URL of a docs-relative ``page.md#anchor`` on the published site."""
+    if not target or not config or not config.get("site_url"):
+        return None
+    path, _, anchor = target.partition("#")
+    url = page_url(path, bool(config.get("use_directory_urls", True)))
+    url = "" if url == "./" else url
+    base = str(config["site_url"]).rstrip("/") + "/"
+    return base + url + (f"#{anchor}" if anchor else "")
+
+
+def render_markdown(q: Queue, config: dict[str, Any] | None = None) -> str:
+    """GitHub-flavoured Markdown (for ``$GITHUB_STEP_SUMMARY``), large groups folded."""
+    esc = lambda s: html.escape(s, quote=False).replace("|", "\\|").replace("[", "\\[")  # noqa: E731
+    out = ["## Citation review queue", "", f"As of {q.today.isoformat()}:", "",
+           "| Flag | Count |", "| --- | ---: |"]
+    out += [f"| {esc(label)} | {n} |" for _, label, n in q.counts()]
+
+    def link(text: str, target: str | None) -> str:
+        url = _site_url(config, target)
+        return f"[{esc(text)}]({url})" if url else esc(text)
+
+    def entry(e: Entry, indent: str) -> None:
+        line = f"{indent}- {link(e.label, e.target)}"
+        if e.where:
+            line += f" `{e.where}`"
+        if e.edit:
+            line += f" · [edit]({e.edit})"
+        out.append(line)
+        if e.quote:
+            out.append(f"{indent}  > {esc(e.quote)}")
+        if e.note:
+            out.append(f"{indent}  Reviewer note: {esc(e.note)}")
+        if e.children:
+            folded = len(e.children) > FOLD_AFTER
+            if folded:
+                out.extend(["", f"{indent}  <details><summary>Show {len(e.children)}</summary>", ""])
+            for child in e.children:
+                entry(child, indent + "  ")
+            if folded:
+                out.extend(["", f"{indent}  </details>", ""])
+
+    for section in outline(q):
+        out += ["", f"### {section.title}", ""]
+        if section.intro:
+            out.append(esc(section.intro))
+        for group in section.groups:
+            folded = len(group.entries) > FOLD_AFTER
+            title = link(group.title, group.target) if group.title else ""
+            if folded:
+                summary = html.escape(group.title or f"{len(group.entries)} references")
+                out += ["", f"<details><summary>{summary} ({len(group.entries)} items)</summary>", ""]
+            elif title:
+                out += ["", f"#### {title}", ""]
+            if group.intro:
+                out += [esc(group.intro), ""]
+            for e in group.entries:
+                entry(e, "")
+            if folded:
+                out += ["", "</details>"]
+    return "\n".join(out) + "\n"
+
+

@@ -1,0 +1,183 @@
+"""Every content rule, in one place: what is wrong or still to review, and how serious it is.
+
+Each consumer reads these findings instead of applying rules of its own, so they cannot
+disagree:
+
+* ``citereview check`` prints them as ``file:line:col`` diagnostics and exits 1 on errors;
+* the build (the Markdown extension, under every engine) logs each page's errors as
+  warnings, so ``mkdocs build --strict`` fails on exactly the inputs ``check`` fails on;
+* the review queue (site page, terminal, pull-request summary) lists them by page and by
+  reference;
+* the References page and each page's notice count them.
+
+Levels: ``error`` fails both ``check`` and the strict build; ``warning`` is shown by both
+and fails neither; ``notice`` is something to review (a flagged citation, a page never
+reviewed), shown by ``check`` and the queue.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from .bibliography import Bibliography, unknown_key_message
+from .frontmatter import read_front_matter
+from .model import Diagnostic, slug
+from .sources import SourcePage
+from .syntax import mask_code
+
+LEVELS: tuple[str, ...] = ("error", "warning", "notice")
+
+#: Finding codes. ``cite`` is a citation of a reference that is not verified (its status
+#: says why); the rest name themselves.
+PAGE_CODES = ("cite", "needed", "unknown-key", "page-overdue", "page-unreviewed")
+REFERENCE_CODES = ("no-identifier", "unused")
+
+_MD_LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_BIB_MARKER_RE = re.compile(r"^\s*\[bibliography\]\s*$", re.I | re.M)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing wrong or to review. ``page`` is docs-relative (``None``: the bibliography)."""
+
+    code: str
+    level: str
+    file: str
+    line: int
+    col: int = 1
+    message: str = ""
+    page: str | None = None
+    key: str | None = None
+    status: str | None = None
+    #: The sentence a citation supports, as a reader sees it (for reviewers).
+    sentence: str = ""
+    #: An id on the rendered page to link to (``ref-<slug>``, ``needed-N``).
+    anchor: str = ""
+    #: A due date, a reviewer's note: what the queue shows beside the item.
+    detail: str = ""
+
+    def diagnostic(self) -> Diagnostic:
+        code = {"cite": f"cite-{self.status}", "needed": "citation-needed"}.get(self.code, self.code)
+        return Diagnostic(self.file, self.line, self.message, level=self.level, col=self.col, code=code)
+
+
+def from_diagnostic(d: Diagnostic, page: str | None = None) -> Finding:
+    """A validation problem (bibliography, front matter) as a finding; ``info`` is a notice."""
+    level = "notice" if d.level == "info" else d.level
+    return Finding(d.code or "problem", level, d.file, d.line, d.col, d.message, page=page)
+
+
+def clean_sentence(text: str) -> str:
+    """The sentence as a reader sees it: link text without URLs, no gap left by the citation."""
+    text = _MD_LINK_RE.sub(r"\1", text)
+    return re.sub(r"\s+([.,;:!?)])", r"\1", text).strip()
+
+
+def bibliography_findings(bib: Bibliography, display: str | None = None) -> list[Finding]:
+    """The bibliography's own validation problems, reported under ``display``."""
+    out = []
+    for d in bib.diagnostics:
+        f = from_diagnostic(d)
+        out.append(f if display is None else Finding(f.code, f.level, display, f.line, f.col, f.message))
+    return out
+
+
+def page_findings(page: SourcePage, bib: Bibliography, *, display: str,
+                  today: _dt.date | None = None) -> list[Finding]:
+    """Everything about one page: its front matter and review dates, and each citation."""
+    today = today or _dt.datetime.now(_dt.UTC).date()
+    out: list[Finding] = []
+    review, diags = read_front_matter(display, page.text, today=today)
+    out += [from_diagnostic(d, page.path) for d in diags]
+    if page.occurrences or review.lines:  # pages that make claims are reviewed
+        due = review.due
+        if not review.reviewed:
+            out.append(Finding("page-unreviewed", "notice", display, 1, 1, "page never reviewed",
+                               page=page.path, detail="never reviewed"))
+        elif due is not None and today > due:
+            line = review.line_of("next_review", review.line_of("last_reviewed"))
+            out.append(Finding("page-overdue", "notice", display, line, 1,
+                               f"page review overdue since {due.isoformat()}", page=page.path,
+                               detail=due.isoformat()))
+    needed = 0
+    for occ in page.occurrences:
+        sentence = clean_sentence(occ.sentence)
+        if occ.group.needed:
+            needed += 1
+            out.append(Finding("needed", "notice", display, occ.line, occ.col,
+                               "statement marked [citation needed]", page=page.path, sentence=sentence,
+                               anchor=f"needed-{needed}"))
+            continue
+        for item in occ.group.items:
+            ref = bib.get(item.key)
+            if ref is None:
+                if bib.loaded:  # else the bibliography's own error says it all
+                    out.append(Finding("unknown-key", "error", display, occ.line, occ.col,
+                                       unknown_key_message(item.key, bib.references), page=page.path,
+                                       key=item.key, sentence=sentence))
+                continue
+            if ref.review.flagged:
+                status = ref.review.status
+                note = f": {ref.review.note}" if ref.review.note and ref.review.serious else ""
+                out.append(Finding("cite", "notice", display, occ.line, occ.col,
+                                   f"cites '{ref.id}', which is {status}{note}", page=page.path, key=ref.id,
+                                   status=status, sentence=sentence, anchor=f"ref-{slug(ref.id)}",
+                                   detail=ref.review.note or ""))
+    return out
+
+
+def reference_findings(bib: Bibliography, pages: Iterable[SourcePage], *, display: str,
+                       in_scope: set[str] | None = None) -> list[Finding]:
+    """References that readers cannot look up, and references no page cites.
+
+    ``page`` of these findings is the page with the ``[bibliography]`` marker (where every
+    reference has its ``#ref-<slug>`` anchor), if there is one.
+    """
+    if not bib.loaded:
+        return []
+    pages = list(pages)
+    used = {key for page in pages for key in page.keys()}
+    bib_page = bibliography_page(pages)
+    out: list[Finding] = []
+    for ref in bib.references.values():
+        if in_scope is not None and ref.id not in in_scope:
+            continue
+        common = {"page": bib_page, "key": ref.id, "status": ref.review.status, "anchor": f"ref-{slug(ref.id)}"}
+        if not ref.has_identifier:
+            out.append(Finding("no-identifier", "notice", display, ref.line, 1,
+                               f"reference '{ref.id}' has no DOI, PMID or URL", **common))
+        if ref.id not in used:
+            out.append(Finding("unused", "warning", display, ref.line, 1,
+                               f"reference '{ref.id}' is not cited on any page", **common))
+    return out
+
+
+def bibliography_page(pages: Iterable[SourcePage]) -> str | None:
+    """The page holding the ``[bibliography]`` marker, if any."""
+    return next((p.path for p in pages if _BIB_MARKER_RE.search(mask_code(p.text))), None)
+
+
+def site_findings(bib: Bibliography, pages: Iterable[SourcePage], *, bib_display: str,
+                  page_display: Callable[[str], str], today: _dt.date | None = None,
+                  changed: set[str] | None = None, bibliography_changed: bool = True) -> list[Finding]:
+    """Every finding of a site, in a stable order (by file and position).
+
+    ``changed`` (docs-relative page paths) limits page findings to those pages and reference
+    findings to references cited there (all references when ``bibliography_changed``);
+    the bibliography's errors are always included.
+    """
+    pages = list(pages)
+    out = [f for f in bibliography_findings(bib, bib_display) if bibliography_changed or f.level == "error"]
+    for page in pages:
+        if changed is None or page.path in changed:
+            out += page_findings(page, bib, display=page_display(page.path), today=today)
+    in_scope = None if changed is None or bibliography_changed else {
+        key for page in pages if page.path in changed for key in page.keys()}
+    out += reference_findings(bib, pages, display=bib_display, in_scope=in_scope)
+    # Stable: findings at one position keep the order of the items in the citation.
+    order = {lvl: i for i, lvl in enumerate(LEVELS)}
+    out.sort(key=lambda f: (f.file, f.line, f.col, order.get(f.level, 9)))
+    return out

@@ -1,0 +1,1 @@
+"""Formatting references with citeproc-py, behind one :class:`.formatter.Formatter`."""

@@ -1,0 +1,1 @@
+"""The Python-Markdown adapter: extension, processors, tokens, templates, build state."""

@@ -1,0 +1,479 @@
+"""The extension's processors, split the way Python-Markdown's own footnotes extension splits
+its work:
+
+=================  ========  ==========================================================
+processor          priority  job
+=================  ========  ==========================================================
+preprocessor       30        report the page's findings (front matter, unknown keys) with
+                             file and line; keep front matter an engine could not parse
+                             off the page
+block processor    110       expand ``[bibliography]`` and ``[review-queue]`` markers into
+                             the site-wide reference list and the review queue (block
+                             tokens)
+preprocessor       24        replace each ``[@key]`` group and ``[citation needed]``
+                             outside code (and not escaped) by a citation token, before raw
+                             HTML is stashed (20)
+tree processor     15        number citations in document order (after inline, 20) and
+                             render them (previews included), add the References section
+                             and the flag notice; before ``toc`` (5) so "References"
+                             appears in the TOC. Citations stay tokens in the text; only
+                             those in headings and ``[citation needed]`` markers become
+                             ``<sup>`` elements (ids the TOC or the review queue need)
+postprocessor      5         swap every token for its HTML (:meth:`TokenTable.restore`),
+                             or back to the author's text where citations are not
+                             rendered (raw HTML, attributes)
+=================  ========  ==========================================================
+
+What outlives a page is cached by content (:class:`PagePlan` by the page's citations and
+the bibliography version), so in the ``serve`` loop an unchanged page reuses it.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as etree
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import yaml
+from markdown import Markdown
+from markdown.blockprocessors import BlockProcessor
+from markdown.postprocessors import Postprocessor
+from markdown.preprocessors import Preprocessor
+from markdown.treeprocessors import Treeprocessor
+from markdown.util import AtomicString
+
+from ..core import bibliography as bibmod
+from ..core import sources
+from ..core.bibliography import unknown_key_message
+from ..core.cache import BoundedCache
+from ..core.findings import page_findings
+from ..core.model import CiteGroup, Diagnostic, PageCitations, Reference, slug
+from ..csl.formatter import Formatter
+from .templates import Templates, esc
+from .tokens import CITE, CITE_RE, CITE_START, tokenise
+
+if TYPE_CHECKING:
+    from .extension import CiteReviewExtension
+
+
+def register(md: Markdown, ext: CiteReviewExtension) -> None:
+    """Register every processor at its documented priority (see the table above)."""
+    md.preprocessors.register(PageChecks(md, ext), "citereview-front-matter", 30)
+    md.parser.blockprocessors.register(MarkerBlock(md.parser, ext), "citereview-markers", 110)
+    md.preprocessors.register(CitationTokens(md, ext), "citereview", 24)
+    md.treeprocessors.register(CitationTree(md, ext), "citereview", 15)
+    md.postprocessors.register(RestoreTokens(md, ext), "citereview", 5)
+
+
+class PageChecks(Preprocessor):
+    """Report the page's findings with file and line, the same the checker reports; and keep
+    front matter the engine could not parse (shown as text otherwise) off the page."""
+
+    def __init__(self, md: Markdown, ext: CiteReviewExtension):
+        super().__init__(md)
+        self.ext = ext
+
+    def run(self, lines: list[str]) -> list[str]:
+        from .extension import report
+        from .state import STATE
+
+        page = self.ext.page()
+        STATE.page_started(page)
+        src = sources.read_page(self.ext.path("docs_dir"), page) if page else None
+        if src is not None:  # engines strip front matter before us: check the source file
+            bib = self.ext.bibliography()
+            for finding in page_findings(src, bib, display=self.ext.display_path(page)):
+                if finding.level != "notice":
+                    report(finding)
+        if not lines or lines[0].strip() != "---":
+            return lines
+        end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
+        if end is None:
+            return lines
+        problem: str | None = None
+        line = 1
+        try:
+            data = yaml.safe_load("\n".join(lines[1:end]))
+            if not isinstance(data, dict):
+                problem = "front matter must be a mapping of 'key: value' lines"
+                line = 2
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = (mark.line + 2) if mark else 2
+            problem = f"malformed front matter: {getattr(exc, 'problem', None) or exc}"
+        except ValueError as exc:  # e.g. a date like 2026-13-01
+            problem = f"malformed front matter: {exc}"
+            line = 2
+        if problem and src is None:  # with a source file, page_findings reported it
+            where = self.ext.display_path(page) if page else "<page>"
+            report(Diagnostic(where, line, problem, code="front-matter"))
+        return lines[end + 1 :]
+
+
+class CitationTokens(Preprocessor):
+    """Swap citation groups for tokens; code, code spans and ``\\[@key]`` are skipped."""
+
+    def __init__(self, md: Markdown, ext: CiteReviewExtension):
+        super().__init__(md)
+        self.ext = ext
+
+    def run(self, lines: list[str]) -> list[str]:
+        text = "\n".join(lines)
+        if "@" not in text and "[citation needed]" not in text.lower():
+            return lines
+        out, groups, texts = tokenise(text)
+        self.ext.tokens.groups, self.ext.tokens.sources = list(groups), list(texts)
+        return out.split("\n") if groups else lines
+
+
+class RestoreTokens(Postprocessor):
+    """Swap every token for its HTML. Runs after ``raw_html`` (30) put stashed HTML back."""
+
+    def __init__(self, md: Markdown, ext: CiteReviewExtension):
+        super().__init__(md)
+        self.ext = ext
+
+    def run(self, text: str) -> str:
+        return self.ext.tokens.restore(text)
+
+
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+
+
+def _token_sites(root: etree.Element,
+                 wants_element: Callable[[int], bool]) -> list[tuple[int, etree.Element | None, bool]]:
+    """Every citation token in document order: the element that will carry it, if any, and
+    whether it is inside a heading.
+
+    Most citations stay tokens in the text until :class:`RestoreTokens` swaps in their HTML:
+    every ``<sup>`` added to the tree would be walked again by each later tree processor
+    (``smartsymbols`` alone runs ten patterns over every text node). A token becomes an
+    empty ``<sup>`` element only where an element is needed: inside headings (the TOC and
+    page title read heading text) and when ``wants_element(index)`` (``[citation needed]``
+    markers carry an id that MkDocs must see to validate links from the review queue).
+    """
+    # The usual page: no citation in a heading and no marker that needs an element. Then the
+    # document order of the tokens is that of the tree's text (``itertext`` walks text and
+    # tails in document order, in C), and nothing in the tree changes.
+    indices = [int(i) for i in CITE_RE.findall("".join(root.itertext()))]
+    if not any(wants_element(i) for i in indices) and not any(
+            CITE_START in "".join(h.itertext()) for tag in _HEADINGS for h in root.iter(tag)):
+        return [(i, None, False) for i in indices]
+    return _walk_token_sites(root, wants_element)
+
+
+def _walk_token_sites(root: etree.Element,
+                      wants_element: Callable[[int], bool]) -> list[tuple[int, etree.Element | None, bool]]:
+    """:func:`_token_sites` the long way: walk the tree, adding ``<sup>`` elements."""
+    found: list[tuple[int, etree.Element | None, bool]] = []
+
+    def split(text: str, in_heading: bool) -> tuple[str, list[etree.Element]]:
+        parts = CITE_RE.split(text)
+        head = parts[0]
+        sups: list[etree.Element] = []
+        for i in range(1, len(parts), 2):
+            index, after = int(parts[i]), parts[i + 1]
+            if in_heading or wants_element(index):
+                sup = etree.Element("sup")
+                sup.tail = after
+                sups.append(sup)
+                found.append((index, sup, in_heading))
+            else:
+                found.append((index, None, False))
+                if sups:
+                    sups[-1].tail += CITE.format(index) + after
+                else:
+                    head += CITE.format(index) + after
+        return head, sups
+
+    def visit(text: str, in_heading: bool) -> tuple[str, list[etree.Element]]:
+        if not in_heading:
+            indices = [int(i) for i in CITE_RE.findall(text)]
+            if not any(wants_element(i) for i in indices):
+                found.extend((i, None, False) for i in indices)
+                return text, []
+        return split(text, in_heading)
+
+    def walk(el: etree.Element, in_heading: bool) -> None:
+        in_heading = in_heading or el.tag in _HEADINGS
+        inserted = 0
+        if el.text and CITE_START in el.text:
+            el.text, sups = visit(el.text, in_heading)
+            for i, sup in enumerate(sups):
+                el.insert(i, sup)
+            inserted = len(sups)
+        for child in list(el)[inserted:]:
+            walk(child, in_heading)
+            if child.tail and CITE_START in child.tail:
+                child.tail, sups = visit(child.tail, in_heading)
+                if sups:
+                    index = list(el).index(child) + 1
+                    for i, sup in enumerate(sups):
+                        el.insert(index + i, sup)
+
+    walk(root, False)
+    return found
+
+
+@dataclass(frozen=True)
+class PagePlan:
+    """Everything a page's citations render to, as strings, in document order.
+
+    A pure function of the citation groups (in order), the bibliography version, the style
+    and the markup, so it is cached across builds: in the ``serve`` loop every unchanged
+    page reuses its plan and only the tree is rebuilt from it.
+    """
+
+    #: Per citation site: ``<sup>`` class, ``<sup>`` id (or ""), inner HTML.
+    citations: tuple[tuple[str, str, str], ...]
+    #: Per References entry, by number: ``<li>`` class, ``<li>`` id, inner HTML.
+    references: tuple[tuple[str, str, str], ...]
+    #: The flag notice: serious?, flagged count, title, text, whether to link to the
+    #: References list; ``None`` if nothing is flagged.
+    notice: tuple[bool, int, str, str, bool] | None
+    #: Cited keys missing from the bibliography, for diagnostics.
+    unknown: tuple[str, ...]
+
+
+_plans: BoundedCache[tuple, PagePlan] = BoundedCache("page-plans", 4096)
+
+
+class CitationTree(Treeprocessor):
+    """Number citations by first use, add previews, the References list and the notice."""
+
+    def __init__(self, md: Markdown, ext: CiteReviewExtension):
+        super().__init__(md)
+        self.ext = ext
+
+    def run(self, root: etree.Element) -> None:
+        tokens = self.ext.tokens
+        if not tokens.groups:
+            return
+        groups = tokens.groups
+        sites = _token_sites(root, lambda index: groups[index].needed)
+        if not sites:
+            return
+        bib = self.ext.bibliography()
+        t = self.ext.templates
+        formatter = self.ext.formatter()
+        # The source text of each group determines the group; strings hash once, fast.
+        key = (bib.path, bib.digest, bib.loaded, formatter.style_name, t.p, t.evidence,
+               tuple(tokens.sources[site[0]] for site in sites))
+        plan = _plans.get(key)
+        if plan is None:
+            plan = _plans.remember(key, make_plan([groups[site[0]] for site in sites], bib, formatter, t))
+        for position, ((index, el, in_heading), (cls, id_, inner)) in enumerate(
+                zip(sites, plan.citations, strict=True)):
+            if el is None:
+                tokens.rendered[index] = t.cite_sup(cls, inner)
+                continue
+            el.set("class", cls)
+            el.set("data-search-exclude", "")
+            if in_heading:
+                # Python-Markdown's toc and MkDocs' page title leave out a heading's
+                # <sup id="fnref…"> (footnote references): our citation stays out of the
+                # heading's anchor, its TOC entry and the page title the same way.
+                el.set("id", t.heading_cite_id(position + 1))
+                if id_:  # the citation-needed id moves to an inner element
+                    el = etree.SubElement(el, "span", {"id": id_})
+            elif id_:  # on the element, so links from the review queue validate
+                el.set("id", id_)
+            assert self.md is not None
+            el.text = AtomicString(self.md.htmlStash.store(inner))
+        if plan.references:
+            self._references(root, plan)
+        if plan.notice and self.ext.getConfig("notice"):
+            self._notice(root, plan.notice)
+        if plan.unknown and self.ext.page() is None:
+            self._report_unknown(bib, list(plan.unknown))
+
+    # -- page-level markup --------------------------------------------------------------
+    def _references(self, root: etree.Element, plan: PagePlan) -> None:
+        # Elements, for the TOC. Out of the search index: results should lead to prose, and
+        # the site-wide References page indexes every entry once.
+        t = self.ext.templates
+        h2 = etree.SubElement(root, "h2", {"class": t.c("references-title"), "id": "references",
+                                           "data-search-exclude": ""})
+        h2.text = AtomicString(self.ext.getConfig("references_title"))
+        ol = etree.SubElement(root, "ol", {"class": t.c("references"), "data-search-exclude": ""})
+        # The entries as one block token, not one element each for every later tree
+        # processor to walk. Their ids are linked to by our own markup only (citations, and
+        # the review queue's finished HTML); the site crawl test checks every such link.
+        ol.text = AtomicString(self.ext.tokens.defer(t.list_items(list(plan.references))))
+
+    def _notice(self, root: etree.Element, notice: tuple[bool, int, str, str, bool]) -> None:
+        serious, flagged, title, text, link = notice
+        t = self.ext.templates
+        box = etree.Element("div", {
+            "class": t.notice_class(serious), "role": "note", t.data("flags"): str(flagged),
+            # The same notice on most pages would crowd out the prose in search results.
+            "data-search-exclude": "",
+        })
+        box.text = AtomicString(self.ext.tokens.defer(t.notice_body(title, text, link)))
+        # Directly under the page's H1 when there is one, else at the very top.
+        index = next((i + 1 for i, child in enumerate(root) if child.tag == "h1"), 0)
+        root.insert(index, box)
+
+    # -- diagnostics --------------------------------------------------------------------
+    def _report_unknown(self, bib: bibmod.Bibliography, keys: list[str]) -> None:
+        """Without a page path (plain Python-Markdown), find the unknown keys in the sources."""
+        from .extension import report
+
+        if not bib.loaded:
+            return  # the bibliography's own error was reported; don't flood with every key
+        unknown = set(keys)
+        docs_dir = self.ext.path("docs_dir")
+        found = False
+        for rel in sources.list_pages(docs_dir):
+            src = sources.read_page(docs_dir, rel)
+            if src is None:
+                continue
+            for occ in src.occurrences:
+                for item in occ.group.items:
+                    if item.key in unknown:
+                        found = True
+                        report(Diagnostic(self.ext.display_path(rel), occ.line,
+                                          unknown_key_message(item.key, bib.references), col=occ.col,
+                                          code="unknown-key"))
+        if not found:
+            for key in sorted(unknown):
+                report(Diagnostic("<page>", 1, unknown_key_message(key, bib.references), code="unknown-key"))
+
+
+def make_plan(groups: list[CiteGroup], bib: bibmod.Bibliography, formatter: Formatter,
+              t: Templates) -> PagePlan:
+    """Render a page's citation groups, in document order (AMA: numbered by first use)."""
+    state = PageCitations()
+    citations: list[tuple[str, str, str]] = []
+    for group in groups:
+        if group.needed:
+            state.needed += 1
+            citations.append((t.cite_class(needed=True), f"needed-{state.needed}", t.needed(state.needed)))
+        else:
+            citations.append((t.cite_class(), "", _group_html(group, bib, formatter, t, state)))
+    references = []
+    for key, number in sorted(state.numbers.items(), key=lambda kv: kv[1]):
+        fixed = ref_parts(bib.references[key], bib, formatter, t)
+        references.append((t.reference_class(fixed.status), f"ref-{fixed.slug}",
+                           fixed.entry + t.backlinks(number, state.backlinks[key])))
+    return PagePlan(tuple(citations), tuple(references), _notice_plan(bib, state), tuple(state.unknown))
+
+
+@dataclass(frozen=True)
+class RefParts:
+    """The parts of a reference's markup that do not depend on the page citing it."""
+
+    slug: str
+    status: str
+    #: After "Reference N" in a citation's label.
+    label: str
+    #: A citation's preview: formatted reference, evidence kind and review status.
+    tip: str
+    #: A References entry before its back-links: formatted reference with links, badges.
+    entry: str
+
+
+#: Reference parts by (bibliography version, style, markup, key): each reference is cited on
+#: many pages, and its parts are the same on all of them.
+_ref_parts: BoundedCache[tuple, RefParts] = BoundedCache("reference-parts", 20000)
+
+
+def ref_parts(ref: Reference, bib: bibmod.Bibliography, formatter: Formatter, t: Templates) -> RefParts:
+    key = (bib.digest, formatter.style_name, t.p, t.evidence, ref.id)
+    parts = _ref_parts.get(key)
+    if parts is None:
+        from .extension import report
+
+        formatted, problem = formatter.format_checked(ref, bib.digest, bib.path)
+        if problem is not None:
+            report(problem, once=True)
+        parts = _ref_parts.remember(key, RefParts(
+            slug=slug(ref.id),
+            status=ref.review.status,
+            label=f", {ref.status_label.lower()}" if ref.review.flagged else "",
+            tip=t.preview(ref, formatted.preview),
+            entry=f"{formatted.html}{t.badges(ref)}",
+        ))
+    return parts
+
+
+def _group_html(group: CiteGroup, bib: bibmod.Bibliography, formatter: Formatter, t: Templates,
+                state: PageCitations) -> str:
+    """The inside of a citation's ``<sup>``: numbers, previews, locators."""
+    parts: list[str] = []
+    for item in group.items:
+        ref = bib.get(item.key)
+        if ref is None:
+            state.unknown.append(item.key)
+            parts.append(t.missing(item.prefix, item.key))
+            continue
+        number = state.number_for(ref.id)
+        uses = state.backlinks.setdefault(ref.id, [])
+        fixed = ref_parts(ref, bib, formatter, t)
+        anchor_id = f"cite-{fixed.slug}-{len(uses) + 1}"
+        uses.append(anchor_id)
+        parts.append(t.citation(prefix=item.prefix, status=fixed.status, slug=fixed.slug, anchor_id=anchor_id,
+                                number=number, label=fixed.label, tip_id=f"tip-{fixed.slug}-{len(uses)}",
+                                tip_html=fixed.tip, locator=item.suffix))
+    return ",".join(parts)
+
+
+def _notice_plan(bib: bibmod.Bibliography, state: PageCitations) -> tuple[bool, int, str, str, bool] | None:
+    """The counts shown near the title: serious?, flagged count, title, text, link?"""
+    refs = [bib.references[k] for k in state.numbers]
+    unverified = [r for r in refs if r.review.flagged]
+    serious: dict[str, int] = {}
+    for r in refs:
+        if r.review.serious:
+            serious[r.review.status] = serious.get(r.review.status, 0) + 1
+    if not unverified and not state.needed and not state.unknown:
+        return None
+    parts = []
+    if refs:
+        parts.append(f"{len(unverified)} of the {len(refs)} references cited on this page "
+                     f"{'has' if len(unverified) == 1 else 'have'} not been verified by a "
+                     "human reviewer")
+    if serious:
+        parts.append("; ".join(f"{n} {status}" for status, n in sorted(serious.items())))
+    if state.needed:
+        parts.append(f"{state.needed} statement{'s' if state.needed != 1 else ''} "
+                     f"{'are' if state.needed != 1 else 'is'} marked “citation needed”")
+    unknown = len(set(state.unknown))
+    if unknown:
+        parts.append(f"{unknown} citation{'s' if unknown != 1 else ''} "
+                     "could not be matched to the bibliography")
+    title = "Sources still being checked" if not serious else "Some sources have problems"
+    return (bool(serious), len(unverified) + state.needed, title, "; ".join(parts) + ". ", bool(refs))
+
+
+class MarkerBlock(BlockProcessor):
+    """A reserved marker alone in a paragraph, expanded into site-wide content.
+
+    ``[bibliography]``: every reference with status and citing pages (bibpage.py);
+    ``[review-queue]``: everything still to review (queuepage.py).
+    """
+
+    MARKERS = ("bibliography", "review-queue")
+    MARKER_RE = re.compile(r"^\s*\[(" + "|".join(map(re.escape, MARKERS)) + r")\]\s*$", re.I)
+    #: Longer blocks cannot be a marker: most paragraphs are rejected without a regex.
+    MAX_LEN = max(map(len, MARKERS)) + 16
+
+    def __init__(self, parser, ext: CiteReviewExtension):
+        super().__init__(parser)
+        self.ext = ext
+
+    def test(self, parent: etree.Element, block: str) -> bool:
+        return len(block) <= self.MAX_LEN and bool(self.MARKER_RE.match(block))
+
+    def run(self, parent: etree.Element, blocks: list[str]) -> None:
+        from .bibpage import build_bibliography
+        from .queuepage import build_queue
+
+        m = self.MARKER_RE.match(blocks.pop(0))
+        assert m is not None
+        (build_bibliography if m.group(1).lower() == "bibliography" else build_queue)(parent, self.ext)
+
+
+__all__ = ["PagePlan", "RefParts", "esc", "make_plan", "ref_parts", "register"]

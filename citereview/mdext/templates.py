@@ -1,0 +1,137 @@
+"""Every piece of HTML the extension writes, in one place, with a configurable class prefix.
+
+The classes (``<prefix>cite``, ``<prefix>ref``, ``<prefix>status--<status>``…) are what the
+package's stylesheet (``citereview/assets/citereview.css``) and the tests select on. A site
+that has its own CSS for another prefix sets ``class_prefix`` (the Ketamine Evidence site
+keeps ``ke-``). Strings given to these methods are plain text unless named ``*_html``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from ..core.model import Reference
+
+#: A class prefix: lowercase letters, digits and hyphens, starting with a letter.
+PREFIX_RE = re.compile(r"^[a-z][a-z0-9-]*$")
+
+NEEDED_TIP = ("No source is attached to this statement yet. Treat it with caution "
+              "until a reviewer adds one or removes it.")
+
+
+def esc(text: str) -> str:
+    """Escape text for HTML we assemble ourselves (attributes included)."""
+    return html.escape(text, quote=True)
+
+
+class Templates:
+    """The markup of citations, reference lists, notices and the site-wide pages."""
+
+    def __init__(self, prefix: str = "cr-", evidence: bool = False) -> None:
+        self.p = prefix
+        #: Whether references carry an evidence kind to show (the ``evidence`` option).
+        self.evidence = evidence
+
+    def c(self, name: str) -> str:
+        """A class name with the prefix."""
+        return self.p + name
+
+    def data(self, name: str) -> str:
+        """A ``data-`` attribute name with the prefix (``data-ke-flags``)."""
+        return f"data-{self.p}{name}"
+
+    # -- citations ------------------------------------------------------------------------
+    def cite_class(self, needed: bool = False) -> str:
+        return self.c("cite") + (f" {self.c('cite--needed')}" if needed else "")
+
+    def cite_sup(self, cls: str, inner_html: str) -> str:
+        # Out of the search index: numbers and previews are noise in results.
+        return f'<sup class="{cls}" data-search-exclude="">{inner_html}</sup>'
+
+    def heading_cite_id(self, position: int) -> str:
+        """Id of a citation's ``<sup>`` in a heading: like a footnote reference, so that
+        Python-Markdown's toc and MkDocs' page title leave it out of anchor, TOC and title."""
+        return f"fnref-{self.p}{position}"
+
+    def needed(self, n: int) -> str:
+        return (f'<span class="{self.c("cite__needed")}" tabindex="0" aria-describedby="tip-needed-{n}">'
+                f'citation needed</span><span class="{self.c("cite__tip")}" role="tooltip" id="tip-needed-{n}" '
+                f"data-search-exclude>{NEEDED_TIP}</span>")
+
+    def missing(self, prefix: str, key: str) -> str:
+        return f'{self.affix(prefix)}<span class="{self.c("cite__missing")}">[unknown source: {esc(key)}]</span>'
+
+    @staticmethod
+    def affix(prefix: str) -> str:
+        return f"{esc(prefix)} " if prefix else ""
+
+    def citation(self, *, prefix: str, status: str, slug: str, anchor_id: str, number: int, label: str,
+                 tip_id: str, tip_html: str, locator: str) -> str:
+        """One cited item: its number linking to the entry, the preview, the locator.
+
+        Few tags on purpose: every later step (search indexing included) pays per tag. The
+        preview follows the number directly (CSS shows it on hover and focus) and stays out
+        of the search index, since the References list repeats it.
+        """
+        loc = f'<span class="{self.c("cite__locator")}">({esc(locator)})</span>' if locator else ""
+        return (f'{self.affix(prefix)}<a class="{self.c("cite__num")} {self.c("status--" + status)}" '
+                f'href="#ref-{slug}" id="{anchor_id}" aria-label="Reference {number}{label}" '
+                f'aria-describedby="{tip_id}">{number}</a><span class="{self.c("cite__tip")}" role="tooltip" '
+                f'id="{tip_id}" data-search-exclude>{tip_html}</span>{loc}')
+
+    def preview(self, ref: Reference, formatted_preview: str) -> str:
+        """A citation's preview: formatted reference, evidence kind and review status."""
+        meta = f"{esc(ref.evidence_label)} · {esc(ref.status_label)}" if self.evidence else esc(ref.status_label)
+        return f'{formatted_preview} <span class="{self.c("cite__meta")}">{meta}</span>'
+
+    # -- reference lists ------------------------------------------------------------------
+    def reference_class(self, status: str) -> str:
+        return f"{self.c('ref')} {self.c('status--' + status)}"
+
+    def badges(self, ref: Reference) -> str:
+        """Evidence kind and review status, as text (not colour alone) for every reader."""
+        status = ref.status_label
+        if ref.review.status == "verified" and ref.review.reviewer:
+            status = f"Verified by {ref.review.reviewer}" + (f" on {ref.review.date}" if ref.review.date else "")
+        note = ""
+        if ref.review.note and ref.review.status != "unreviewed":
+            note = f'<span class="{self.c("ref__note")}"> Reviewer note: {esc(ref.review.note)}</span>'
+        evidence = (f'<span class="{self.c("badge")} {self.c("badge--evidence")}">{esc(ref.evidence_label)}</span> '
+                    if self.evidence else "")
+        return (f'<span class="{self.c("ref__meta")}">{evidence}<span class="{self.c("badge")} '
+                f'{self.c("badge--status")} {self.c("status--" + ref.review.status)}">{esc(status)}</span>'
+                f"{note}</span>")
+
+    def backlinks(self, number: int, anchors: list[str]) -> str:
+        back = " ".join(
+            f'<a class="{self.c("ref__backlink")}" href="#{anchor}" '
+            f'aria-label="Back to citation {n} of reference {number}">↩ {n}</a>'
+            for n, anchor in enumerate(anchors, start=1))
+        return f'<span class="{self.c("ref__back")}">Cited at: {back}</span>'
+
+    def list_items(self, entries: list[tuple[str, str, str]]) -> str:
+        """``<li>`` entries of a references list from (class, id, inner HTML), one string."""
+        return "\n" + "\n".join(f'<li class="{cls}" id="{id_}">{inner}</li>' for cls, id_, inner in entries) + "\n"
+
+    # -- the flag notice ------------------------------------------------------------------
+    def notice_class(self, serious: bool) -> str:
+        return f"admonition {self.c('flags')}" + (f" {self.c('flags--serious')}" if serious else "")
+
+    def notice_body(self, title: str, text: str, link: bool) -> str:
+        return (f'\n<p class="admonition-title">{esc(title)}</p>\n<p>{esc(text)}'
+                + ('<a href="#references">See the review status of each reference.</a>' if link else "")
+                + "</p>\n")
+
+    # -- the References page --------------------------------------------------------------
+    def cited_on(self, links: list[tuple[str, str]]) -> str:
+        """``Cited on: <a>Page</a>, …`` from (href, title) pairs, or a note that none cites it."""
+        if not links:
+            return "Not cited on any page."
+        return "Cited on: " + ", ".join(
+            f'<a href="{href}">{html.escape(title, quote=False)}</a>' for href, title in links) + "."
+
+    def bibliography_entry(self, status: str, slug: str, entry_html: str, cited_html: str) -> str:
+        # Out of the search index: page titles repeated under the entries are noise in results.
+        return (f'<li class="{self.reference_class(status)}" id="ref-{slug}">{entry_html}'
+                f'<span class="{self.c("ref__back")}" data-search-exclude="">{cited_html}</span></li>')

@@ -1,0 +1,1 @@
+"""MkDocs / ProperDocs glue: the ``citereview`` plugin (entry point ``mkdocs.plugins``)."""
