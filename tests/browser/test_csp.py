@@ -42,7 +42,10 @@ def test_no_csp_violation_in_chromium(browser, headers_server: Served, root_site
     page.wait_for_url("**/routes/")
     # Search: the worker starts, fetches the index and answers.
     page.keyboard.press("/")
-    page.locator("input[data-md-component='search-query']").fill("esketamine")
+    # Typed key by key like a reader: Material reads the query on keyup (and once more when
+    # its worker is ready), so fill(), which sends no key events, can be lost when the
+    # worker happens to be ready before it.
+    page.locator("input[data-md-component='search-query']").press_sequentially("esketamine")
     try:
         page.locator(".md-search-result__item").first.wait_for(state="visible")
     except PlaywrightTimeout:
