@@ -8,20 +8,29 @@ it with plain ``mkdocs build`` three ways:
   (b) with our ``citereview`` extension and plugin,
   (c) with mkdocs-bibtex in its default pybtex mode (no pandoc), the usual reference point.
 
-It prints each build's time and its ratio to (a), cold and warm, then the scaling of (b)
-against (a) from ``--pages`` to ten times as many. The targets are printed as PASS/FAIL
-words, never asserted: timings depend on the machine, so they belong in a benchmark
-report, not in a test that could fail on a busy CI runner.
+It prints each build's time and its ratio to (a), cold and warm, the peak memory of the
+cold builds and its ratio to (a), then the scaling of (b) against (a) from ``--pages`` to
+ten times as many. The targets are printed as PASS/FAIL words, never asserted: timings
+depend on the machine, so they belong in a benchmark report, not in a test that could fail
+on a busy CI runner.
 
 Measurements
 ------------
-All ratios compare CPU time (user + system of the build process): MkDocs builds on one
+All time ratios compare CPU time (user + system of the build process): MkDocs builds on one
 thread, so CPU time is the work done whatever else a shared machine is running; wall time
-is printed alongside.
+is printed alongside. Peak memory is measured on the cold builds.
 
 cold
     A fresh ``python -m mkdocs build`` process per run: interpreter start, imports,
     bibliography parsing and formatting all included, no in-process cache survives.
+peak memory
+    The peak resident set size of each cold build's process, reported by the process itself
+    at exit (``VmHWM`` from ``/proc/self/status``; ``ru_maxrss`` where there is no /proc),
+    through a few lines of wrapper that run ``mkdocs`` as ``python -m`` does. Not
+    ``ru_maxrss`` of the child seen from here: subprocess starts children with vfork and
+    exec, and Linux carries the parent's peak into the child's ``ru_maxrss`` (a parent
+    holding 500 MiB made a 10 MiB child report 511 MiB); ``getrusage(RUSAGE_CHILDREN)``
+    is the largest child's peak so far, not this child's.
 warm
     The ``mkdocs serve`` edit loop, reproduced in one worker process exactly as
     ``mkdocs.commands.serve`` does it: load the config, call the plugins' ``on_startup``
@@ -75,6 +84,8 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 TARGET_COLD = 1.15
 TARGET_WARM = 1.05
+#: Peak resident memory of a cold build of (b), as a multiple of the plain build's.
+TARGET_MEMORY = 1.3
 #: Overhead per page at 10x the pages may grow by this factor and still count as linear
 #: (timing noise on a shared machine; a quadratic cost would show as ~10x).
 LINEAR_TOLERANCE = 1.25
@@ -322,15 +333,43 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def cold_build(site: Site, variant: str) -> tuple[float, float, int]:
-    """One fresh ``mkdocs build`` process; returns (wall s, CPU s, warning lines).
+#: ``python -c`` program: ``python -m mkdocs ARGS…`` that writes its own peak resident set
+#: size (KiB) to the file named first, at exit. Standard library only, so that it adds
+#: nothing to the memory it measures (see "peak memory" in the module docstring).
+PEAK_WRAPPER = """\
+import atexit, runpy, sys
+out = sys.argv[1]
+def _peak():
+    kib = 0
+    try:
+        with open('/proc/self/status') as fh:
+            kib = next((int(line.split()[1]) for line in fh if line.startswith('VmHWM:')), 0)
+    except OSError:
+        pass
+    if not kib:
+        import resource
+        kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        kib = kib // 1024 if sys.platform == 'darwin' else kib
+    with open(out, 'w') as fh:
+        fh.write(str(kib))
+atexit.register(_peak)
+sys.argv = ['mkdocs', *sys.argv[2:]]
+runpy.run_module('mkdocs', run_name='__main__', alter_sys=True)
+"""
+
+
+def cold_build(site: Site, variant: str) -> tuple[float, float, int, float]:
+    """One fresh ``mkdocs build`` process; returns (wall s, CPU s, warning lines, peak MiB).
 
     CPU time (user + system of the child) is the figure we compare: MkDocs builds on one
     thread, so it is the work done, whatever else the machine is running; wall time is
-    printed alongside.
+    printed alongside. The peak is the child's own high-water mark of resident memory.
     """
     out = site.root / f"site-{variant}"
-    cmd = [sys.executable, "-m", "mkdocs", "build", "-f", str(site.configs[variant]), "-d", str(out)]
+    peak_file = site.root / f"peak-{variant}.kib"
+    peak_file.unlink(missing_ok=True)
+    cmd = [sys.executable, "-c", PEAK_WRAPPER, str(peak_file),
+           "build", "-f", str(site.configs[variant]), "-d", str(out)]
     cpu0 = _children_cpu()
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=site.root, env=env(), capture_output=True, text=True, check=False)
@@ -338,7 +377,12 @@ def cold_build(site: Site, variant: str) -> tuple[float, float, int]:
     cpu = _children_cpu() - cpu0
     if proc.returncode != 0:
         raise SystemExit(f"{variant}: mkdocs build failed:\n{proc.stderr[-3000:]}")
-    return elapsed, cpu, sum(1 for line in proc.stderr.splitlines() if line.startswith("WARNING"))
+    try:
+        peak = int(peak_file.read_text(encoding="utf-8")) / 1024
+    except (OSError, ValueError):
+        peak = float("nan")
+    warnings = sum(1 for line in proc.stderr.splitlines() if line.startswith("WARNING"))
+    return elapsed, cpu, warnings, peak
 
 
 def _worker_cmd(site: Site, variant: str, runs: int, profile: Path | None = None) -> list[str]:
@@ -578,6 +622,8 @@ class Result:
 
     cold_wall: list[float] = field(default_factory=list)
     cold_cpu: list[float] = field(default_factory=list)
+    #: Peak resident memory of each cold build, MiB.
+    cold_peak: list[float] = field(default_factory=list)
     first: dict[str, float] = field(default_factory=dict)
     warm: list[dict[str, float]] = field(default_factory=list)
     warnings: int = 0
@@ -585,6 +631,10 @@ class Result:
     @property
     def cold(self) -> float:
         return _median(self.cold_cpu)
+
+    @property
+    def peak(self) -> float:
+        return _median(self.cold_peak)
 
     def warm_median(self, key: str = "cpu") -> float:
         return _median([w[key] for w in self.warm])
@@ -596,11 +646,13 @@ def measure(site: Site, variants: list[str], runs: int, with_cold: bool = True) 
     if with_cold:
         for r in range(runs):
             for v in variants:
-                wall, cpu, warnings = cold_build(site, v)
+                wall, cpu, warnings, peak = cold_build(site, v)
                 results[v].cold_wall.append(wall)
                 results[v].cold_cpu.append(cpu)
+                results[v].cold_peak.append(peak)
                 results[v].warnings = warnings
-                print(f"  cold run {r + 1}/{runs} {VARIANTS[v]}: {cpu:.2f} s CPU, {wall:.2f} s wall", flush=True)
+                print(f"  cold run {r + 1}/{runs} {VARIANTS[v]}: {cpu:.2f} s CPU, {wall:.2f} s wall, "
+                      f"{peak:.1f} MiB peak", flush=True)
     # Warm: one kept-alive worker per variant (started one at a time), rebuilding in turn,
     # the order reversed every round so that no variant always follows the same one.
     workers: dict[str, Stepper] = {}
@@ -638,6 +690,16 @@ def print_table(title: str, results: dict[str, Result], pages: int) -> list[str]
             f"| {VARIANTS[v]} | {res.cold:.2f} | {res.cold / plain.cold:.3f}× | {_median(res.cold_wall):.2f} | "
             f"{res.warm_median():.2f} | {res.warm_median() / plain.warm_median():.3f}× | "
             f"{res.warm_median('wall'):.2f} | {1000 * res.cold / pages:.1f} | {res.warnings} |")
+    return lines
+
+
+def memory_table(results: dict[str, Result]) -> list[str]:
+    """Peak resident memory of the cold builds (each its own process), against (a)."""
+    plain = results["plain"].peak
+    lines = ["### Peak memory (cold builds, resident set of the build process, median)", "",
+             "| Build | Peak (MiB) | × plain |", "| --- | ---: | ---: |"]
+    for v, res in results.items():
+        lines.append(f"| {VARIANTS[v]} | {res.peak:.1f} | {res.peak / plain:.3f}× |")
     return lines
 
 
@@ -773,13 +835,17 @@ def main(argv: list[str] | None = None) -> int:
                 f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
         report += [f"Setup: {head}.", ""]
         report += print_table("Build times", small, site.md_files)
+        report += ["", *memory_table(small)]
         print("Measuring the fixed costs of a cold build", flush=True)
         report += ["", *floor_table(cold_floor(site, args.runs), small)]
         cold_ratio = small["ours"].cold / small["plain"].cold
         warm_ratio = small["ours"].warm_median() / small["plain"].warm_median()
+        memory_ratio = small["ours"].peak / small["plain"].peak
         checks = [
             f"- cold ≤ {TARGET_COLD}× plain: **{verdict(cold_ratio <= TARGET_COLD)}** ({cold_ratio:.3f}×)",
             f"- warm ≤ {TARGET_WARM}× plain: **{verdict(warm_ratio <= TARGET_WARM)}** ({warm_ratio:.3f}×)",
+            f"- peak memory ≤ {TARGET_MEMORY}× plain: **{verdict(memory_ratio <= TARGET_MEMORY)}** "
+            f"({memory_ratio:.3f}×: {small['ours'].peak:.1f} vs {small['plain'].peak:.1f} MiB)",
         ]
 
         if not args.skip_scaling:

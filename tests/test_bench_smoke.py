@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 
@@ -26,6 +27,12 @@ def test_benchmark_runs_on_a_tiny_site() -> None:
     out = proc.stdout
     assert "| (b) citereview |" in out and "| (a) plain Material |" in out
     assert "cold ≤ 1.15× plain" in out and "warm ≤ 1.05× plain" in out
+    # Peak memory of every cold build, its table and its target (reported, never asserted).
+    cold_runs = [line for line in out.splitlines() if line.strip().startswith("cold run ")]
+    assert len(cold_runs) == 2 and all(re.search(r", \d+\.\d MiB peak$", line) for line in cold_runs), cold_runs
+    assert "### Peak memory (cold builds" in out
+    assert re.search(r"^\| \(b\) citereview \| \d+\.\d \| \d+\.\d{3}× \|$", out, re.M), out
+    assert re.search(r"peak memory ≤ 1\.3× plain: \*\*(PASS|FAIL)\*\* \(\d+\.\d{3}×: \d+\.\d vs \d+\.\d MiB\)", out)
     # The fixed costs of a cold build, with citeproc-py as shipped and as stock.
     assert "Where the cold overhead goes" in out
     assert "Format 12 references with citeproc-py, as shipped" in out and "own code, for comparison" in out
