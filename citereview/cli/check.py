@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from ..core import bibliography as bibmod
@@ -68,8 +68,7 @@ def _gate(f: Finding, fail_on: set[str]) -> Finding:
     """``--fail-on STATUS``: citations of references with that status become errors."""
     if f.code != "cite" or f.status not in fail_on:
         return f
-    return Finding(f.code, "error", f.file, f.line, f.col, f"cites '{f.key}', which is {f.status} "
-                   f"(--fail-on {f.status})", page=f.page, key=f.key, status=f.status)
+    return replace(f, level="error", message=f"cites '{f.key}', which is {f.status} (--fail-on {f.status})")
 
 
 def _formatting_problems(bib: bibmod.Bibliography, style: str, display: str) -> list[Diagnostic]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .bibliography import Bibliography, unknown_key_message
 from .frontmatter import read_front_matter
@@ -78,21 +78,25 @@ def clean_sentence(text: str) -> str:
 
 def bibliography_findings(bib: Bibliography, display: str | None = None) -> list[Finding]:
     """The bibliography's own validation problems, reported under ``display``."""
-    out = []
-    for d in bib.diagnostics:
-        f = from_diagnostic(d)
-        out.append(f if display is None else Finding(f.code, f.level, display, f.line, f.col, f.message))
-    return out
+    found = [from_diagnostic(d) for d in bib.diagnostics]
+    return found if display is None else [replace(f, file=display) for f in found]
 
 
 def page_findings(page: SourcePage, bib: Bibliography, *, display: str,
-                  today: _dt.date | None = None) -> list[Finding]:
-    """Everything about one page: its front matter and review dates, and each citation."""
+                  today: _dt.date | None = None, notices: bool = True) -> list[Finding]:
+    """Everything about one page: its front matter and review dates, and each citation.
+
+    ``notices=False`` (the build, on every page) leaves out what is only to review, and with
+    it the work of locating every citation when none of its keys is unknown.
+    """
     today = today or _dt.datetime.now(_dt.UTC).date()
     out: list[Finding] = []
     review, diags = read_front_matter(display, page.text, today=today)
     out += [from_diagnostic(d, page.path) for d in diags]
-    if page.occurrences or review.lines:  # pages that make claims are reviewed
+    if not notices:
+        if not bib.loaded or page.keys() <= bib.references.keys():
+            return [f for f in out if f.level != "notice"]
+    elif page.occurrences or review.lines:  # pages that make claims are reviewed
         due = review.due
         if not review.reviewed:
             out.append(Finding("page-unreviewed", "notice", display, 1, 1, "page never reviewed",
@@ -103,7 +107,7 @@ def page_findings(page: SourcePage, bib: Bibliography, *, display: str,
                                f"page review overdue since {due.isoformat()}", page=page.path,
                                detail=due.isoformat()))
     needed = 0
-    for occ in page.occurrences:
+    for occ in page.occurrences:  # only reached for the build when a key is unknown
         sentence = clean_sentence(occ.sentence)
         if occ.group.needed:
             needed += 1
@@ -126,7 +130,7 @@ def page_findings(page: SourcePage, bib: Bibliography, *, display: str,
                                    f"cites '{ref.id}', which is {status}{note}", page=page.path, key=ref.id,
                                    status=status, sentence=sentence, anchor=f"ref-{slug(ref.id)}",
                                    detail=ref.review.note or ""))
-    return out
+    return out if notices else [f for f in out if f.level != "notice"]
 
 
 def reference_findings(bib: Bibliography, pages: Iterable[SourcePage], *, display: str,

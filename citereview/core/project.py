@@ -153,10 +153,15 @@ class Project:
     @property
     def bibliography_in_docs(self) -> str | None:
         """The bibliography's path relative to docs_dir, when it lives there (for edit links)."""
-        try:
-            return self.bibliography.resolve().relative_to(self.docs_dir.resolve()).as_posix()
-        except ValueError:
-            return None
+        return in_docs(self.bibliography, self.docs_dir)
+
+
+def in_docs(path: str | Path, docs_dir: str | Path) -> str | None:
+    """``path`` relative to ``docs_dir`` as a POSIX path, or ``None`` if it lies outside."""
+    try:
+        return Path(path).resolve().relative_to(Path(docs_dir).resolve()).as_posix()
+    except ValueError:
+        return None
 
 
 def config_near(docs_dir: str | Path) -> dict[str, Any]:

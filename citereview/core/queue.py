@@ -86,18 +86,13 @@ class Queue:
 
     def ref_label(self, key: str) -> str:
         ref = self.bib.get(key)
-        return f"{key}: {short_reference(ref)}" if ref else key
+        return f"{key}: {ref.short()}" if ref else key
 
     def ref_short(self, key: str) -> str:
         """``Zanos et al, 2018 [zanos2018ketamine]``: enough to find it, short enough for a phone."""
         ref = self.bib.get(key)
-        who = short_reference(ref, with_title=False) if ref else ""
+        who = ref.short(with_title=False) if ref else ""
         return f"{who} [{key}]" if who else key
-
-
-def short_reference(ref: Reference, *, with_title: bool = True) -> str:
-    """``Zanos et al, 2018. Title`` for lists where the full AMA entry would be too long."""
-    return ref.short(with_title=with_title)
 
 
 def compute_queue(bib: Bibliography, pages: Iterable[SourcePage], *, today: _dt.date | None = None,

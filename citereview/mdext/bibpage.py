@@ -14,10 +14,8 @@ from typing import TYPE_CHECKING
 from ..core import sources
 from ..core.findings import reference_findings
 from ..core.model import REVIEW_STATUSES, STATUS_LABELS, Reference
-from ..core.project import config_near
 from ..core.urls import link_from
 from .processors import ref_parts
-from .state import STATE
 
 if TYPE_CHECKING:
     from .extension import CiteReviewExtension
@@ -25,13 +23,6 @@ if TYPE_CHECKING:
 
 def _sort_key(ref: Reference) -> tuple[str, str]:
     return ((ref.first_author or ref.title).casefold(), ref.id)
-
-
-def directory_urls(ext: CiteReviewExtension) -> bool:
-    """``use_directory_urls`` of the build: from the MkDocs plugin, else from mkdocs.yml."""
-    if STATE.use_directory_urls is not None:
-        return STATE.use_directory_urls
-    return bool(config_near(ext.path("docs_dir")).get("use_directory_urls", True))
 
 
 def build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
@@ -54,7 +45,7 @@ def build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
             report(finding, once=True)
 
     listing = etree.SubElement(parent, "ul", {"class": t.c("bibliography")})
-    use_dirs = directory_urls(ext)
+    use_dirs = ext.directory_urls()
     links = {page.path: html.escape(link_from(here, page.path, use_dirs), quote=True) for page in pages}
     # The whole list as one block token: a large bibliography has hundreds of entries and
     # every later tree processor would walk each. The "Cited on" links are finished HTML

@@ -23,6 +23,7 @@ from markdown.extensions import Extension
 from ..core import bibliography as bibmod
 from ..core.findings import Finding
 from ..core.model import Diagnostic
+from ..core.project import config_near
 from ..csl.formatter import DEFAULT_STYLE, Formatter
 from . import processors
 from .state import STATE, page_path
@@ -90,6 +91,12 @@ class CiteReviewExtension(Extension):
 
     def page(self) -> str | None:
         return page_path(self.md) if self.md else None
+
+    def directory_urls(self) -> bool:
+        """``use_directory_urls`` of the build: from the MkDocs plugin, else from mkdocs.yml."""
+        if STATE.use_directory_urls is not None:
+            return STATE.use_directory_urls
+        return bool(config_near(self.path("docs_dir")).get("use_directory_urls", True))
 
     def display_path(self, rel: str) -> str:
         return (PurePosixPath(str(self.getConfig("docs_dir"))) / rel).as_posix()

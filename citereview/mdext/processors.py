@@ -84,9 +84,8 @@ class PageChecks(Preprocessor):
         src = sources.read_page(self.ext.path("docs_dir"), page) if page else None
         if src is not None:  # engines strip front matter before us: check the source file
             bib = self.ext.bibliography()
-            for finding in page_findings(src, bib, display=self.ext.display_path(page)):
-                if finding.level != "notice":
-                    report(finding)
+            for finding in page_findings(src, bib, display=self.ext.display_path(page), notices=False):
+                report(finding)
         if not lines or lines[0].strip() != "---":
             return lines
         end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)

@@ -10,14 +10,13 @@ from __future__ import annotations
 import html
 import xml.etree.ElementTree as etree
 from collections.abc import Callable
-from pathlib import Path
 from posixpath import dirname, relpath
 from typing import TYPE_CHECKING
 
 from markdown.util import AtomicString
 
 from ..core.model import slug
-from ..core.project import EditLinks, config_near
+from ..core.project import EditLinks, config_near, in_docs
 from ..core.queue import FOLD_AFTER, Entry, Queue, compute_queue, outline
 from ..core.sources import read_site
 from ..core.urls import link_from
@@ -117,19 +116,13 @@ def render_tree(parent: etree.Element, q: Queue, t: Templates, here: str,
 
 def build_queue(parent: etree.Element, ext: CiteReviewExtension) -> None:
     """Expand the ``[review-queue]`` marker: the whole queue as of the build date."""
-    from .bibpage import directory_urls
-
     bib = ext.bibliography()
-    docs_dir = Path(ext.path("docs_dir"))
-    pages = read_site(docs_dir)
-    try:
-        bib_docs = Path(ext.path("bibliography")).resolve().relative_to(docs_dir.resolve()).as_posix()
-    except ValueError:
-        bib_docs = None
-    q = compute_queue(bib, pages, edit=EditLinks.from_config(config_near(docs_dir)),
-                      docs_prefix=str(ext.getConfig("docs_dir")).rstrip("/"), bib_docs_path=bib_docs)
+    docs_dir = ext.path("docs_dir")
+    q = compute_queue(bib, read_site(docs_dir), edit=EditLinks.from_config(config_near(docs_dir)),
+                      docs_prefix=str(ext.getConfig("docs_dir")).rstrip("/"),
+                      bib_docs_path=in_docs(ext.path("bibliography"), docs_dir))
     render_tree(parent, q, ext.templates, ext.page() or "review-queue.md", stash=_stash(ext),
-                use_dirs=directory_urls(ext))
+                use_dirs=ext.directory_urls())
 
 
 def _stash(ext: CiteReviewExtension) -> Callable[[str], str]:

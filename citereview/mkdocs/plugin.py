@@ -52,7 +52,6 @@ class CiteReviewPlugin(BasePlugin[CiteReviewPluginConfig]):
 
     def on_config(self, config):
         """Resolve the extension's relative paths against mkdocs.yml, not the shell's folder."""
-        state.STATE.new_build()
         state.STATE.base_dir = os.path.dirname(os.path.abspath(config.config_file_path))
         state.STATE.use_directory_urls = bool(config.use_directory_urls)
         options = config.mdx_configs.get("citereview") or {}
