@@ -48,7 +48,7 @@ def test_bare_list_as_in_csl_json() -> None:
     (GOOD.replace("10.1001/x.1", "https://doi.org/10.1001/x.1"), "bib.yaml:6:1: error: reference 'a1': invalid DOI"),
     (GOOD.replace('"123"', "PMC123"), "bib.yaml:7:1: error: reference 'a1': invalid PMID 'PMC123'"),
     (GOOD.replace("article-journal", "journal"), "bib.yaml:3:1: error: reference 'a1': unknown CSL type 'journal'"),
-    (GOOD + "    review: {status: verified}\n", "needs the reviewer's name and the review date"),
+    (GOOD + "    review: {status: verified}\n", "bib.yaml:8:1: error: reference 'a1': 'status: verified' on a reference no longer records a review"),
     (GOOD + "    review: {date: 2026-13-01}\n", "review date '2026-13-01' is not a date"),
     (GOOD + "    review: {status: unreviewed, verdict: ok}\n", "unknown review field(s): verdict"),
     (GOOD.replace("id: a1", "id: 'a b'"), "bib.yaml:2:1: error: reference 'a b': id is not a valid citation key"),

@@ -40,13 +40,13 @@ def test_ok_project_has_only_warnings_and_notices() -> None:
         f"{OK}/docs/bibliography.yaml:28:1: notice: reference 'noident2018' has no DOI, PMID or URL",
         f"{OK}/docs/bibliography.yaml:34:1: warning: reference 'spare2017' is not cited on any page",
         f"{OK}/docs/draft.md:1:1: notice: page never reviewed",
-        f"{OK}/docs/draft.md:8:18: notice: cites 'pending2021', which is unreviewed",
-        f"{OK}/docs/index.md:11:51: notice: cites 'pending2021', which is unreviewed",
+        f"{OK}/docs/draft.md:8:18: notice: claim citing 'pending2021' not yet reviewed",
+        f"{OK}/docs/index.md:11:51: notice: claim citing 'pending2021' not yet reviewed",
         f"{OK}/docs/topic.md:6:1: notice: page review overdue since 2021-01-15",
         f"{OK}/docs/topic.md:12:29: notice: cites 'argued2019', which is disputed: Does not report the figure quoted.",
-        f"{OK}/docs/topic.md:12:29: notice: cites 'pending2021', which is unreviewed",
+        f"{OK}/docs/topic.md:12:29: notice: claim citing 'pending2021' not yet reviewed",
         f"{OK}/docs/topic.md:14:26: notice: statement marked [citation needed]",
-        f"{OK}/docs/topic.md:16:16: notice: cites 'noident2018', which is unreviewed",
+        f"{OK}/docs/topic.md:16:16: notice: claim citing 'noident2018' not yet reviewed",
         f"{OK}/docs/topic.md:16:56: notice: statement marked [citation needed]",
     ]
     assert not run_check(Project.load(f"{OK}/mkdocs.yml"), today=TODAY).failed
@@ -57,7 +57,7 @@ def test_bad_project_reports_every_error_with_position() -> None:
     errors = [g for g in got if ": error: " in g]
     assert errors == [
         f"{BAD}/docs/bibliography.yaml:18:1: error: reference 'weird2020': unknown review status 'maybe' "
-        "(expected one of: unreviewed, verified, disputed, retracted, outdated)",
+        "(expected one of: unreviewed, disputed, retracted, outdated)",
         f"{BAD}/docs/broken.md:3:15: error: malformed front matter: expected ',' or ']', but got '<stream end>'",
         f"{BAD}/docs/dates.md:3:1: error: 'authors' must be a list of names, e.g. 'authors: [Jane Doe]'",
         f"{BAD}/docs/dates.md:6:1: error: 'next_review' (2025-01-01) is before 'last_reviewed' (2025-06-01)",
@@ -82,7 +82,7 @@ def test_fail_on_turns_those_citations_into_errors() -> None:
 
 def test_changed_limits_page_diagnostics() -> None:
     got = lines(OK, changed=[f"{OK}/docs/index.md", "README.md"])
-    assert got == [f"{OK}/docs/index.md:11:51: notice: cites 'pending2021', which is unreviewed"]
+    assert got == [f"{OK}/docs/index.md:11:51: notice: claim citing 'pending2021' not yet reviewed"]
     # Absolute paths work too, and the bibliography's own warnings come back when it changed.
     got = lines(OK, changed=[str(FIX / "ok" / "docs" / "bibliography.yaml")])
     assert got == [f"{OK}/docs/bibliography.yaml:28:1: notice: reference 'noident2018' has no DOI, PMID or URL",

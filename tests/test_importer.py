@@ -71,7 +71,7 @@ def test_existing_id_is_never_overwritten(bib, capsys):
     out = capsys.readouterr().out
     assert "skipped zarate2006randomized: already present" in out
     zarate = entries(bib)["zarate2006randomized"]
-    assert zarate["review"]["status"] == "verified" and zarate["review"]["reviewer"] == "A. Reviewer"
+    assert zarate["review"]["status"] == "outdated" and zarate["review"]["reviewer"] == "A. Reviewer"
     assert bib.read_text(encoding="utf-8").count("- id: zarate2006randomized") == 1
     assert bib.read_bytes()[: len(before)] == before
 
@@ -125,7 +125,7 @@ def test_result_loads_without_errors_and_keeps_review_blocks(bib, capsys):
     assert loaded.diagnostics == []
     statuses = {k: r.review.status for k, r in loaded.references.items()}
     assert statuses == {
-        "zarate2006randomized": "verified", "bermanKetamine2000": "disputed", "singh2016double": "unreviewed",
+        "zarate2006randomized": "outdated", "bermanKetamine2000": "disputed", "singh2016double": "unreviewed",
         "muller2019etude": "unreviewed", "who2023model": "unreviewed", "krystal2012ketamine": "unreviewed",
         "daly2019efficacy": "unreviewed"}
     # Importing the same files again adds nothing.

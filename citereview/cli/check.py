@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from ..core import bibliography as bibmod
+from ..core import reviews as reviewmod
 from ..core import sources
 from ..core.findings import Finding, site_findings
 from ..core.model import REVIEW_STATUSES, SERIOUS_STATUSES, Diagnostic
@@ -57,8 +58,10 @@ def run_check(project: Project, *, fail_on: Iterable[str] = (), changed: Iterabl
                               f"docs_dir '{project.docs_dir}' does not exist", code="config"))
         return CheckResult(out)
     pages = sources.read_site(project.docs_dir)
+    book = reviewmod.load(project.reviews, project.display(project.reviews))
     findings = site_findings(bib, pages, bib_display=bib_display, page_display=project.page_display,
-                             today=today, changed=only, bibliography_changed=project.bibliography_changed(changed))
+                             today=today, changed=only, bibliography_changed=project.bibliography_changed(changed),
+                             book=book)
     out = [_gate(f, fail_on).diagnostic() for f in findings]
     out += _formatting_problems(bib, str(options.get("style") or "american-medical-association"), bib_display)
     return CheckResult(out)

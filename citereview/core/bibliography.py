@@ -324,7 +324,7 @@ def _read_review(raw: Any, label: str, line: int, err) -> Review:
     if unknown:
         err(line, f"{label}: unknown review field(s): {', '.join(unknown)}", "bib-review")
     status = str(raw.get("status") or "unreviewed")
-    if status not in REVIEW_STATUSES:
+    if status not in REVIEW_STATUSES and status != "verified":
         err(line, f"{label}: unknown review status '{status}' (expected one of: "
             f"{', '.join(REVIEW_STATUSES)})", "bib-status")
         status = "unreviewed"
@@ -335,8 +335,12 @@ def _read_review(raw: Any, label: str, line: int, err) -> Review:
             _dt.date.fromisoformat(date)
         except ValueError:
             err(line, f"{label}: review date '{date}' is not a date (YYYY-MM-DD)", "bib-review")
-    if status == "verified" and not (raw.get("reviewer") and date):
-        err(line, f"{label}: status 'verified' needs the reviewer's name and the review date", "bib-review")
+    if status == "verified":
+        # Reviews belong to claims now: a reference-level "verified" would vouch for every
+        # sentence citing the source, also those written after the review.
+        err(line, f"{label}: 'status: verified' on a reference no longer records a review; a review "
+            "belongs to each sentence citing it. Record one per claim with `python -m citereview review "
+            "--key KEY ...` (see CONTRIBUTING.md), then set this status to unreviewed", "bib-verified")
         status = "unreviewed"
     return Review(
         status=status,

@@ -23,19 +23,24 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from .bibliography import Bibliography, unknown_key_message
+from .claims import Claim, ClaimStatus, claim_text, derive, resolve, unmatched
 from .frontmatter import read_front_matter
 from .model import Diagnostic, slug
+from .reviews import ReviewBook
 from .sources import SourcePage
 from .syntax import mask_code
 
 LEVELS: tuple[str, ...] = ("error", "warning", "notice")
 
-#: Finding codes. ``cite`` is a citation of a reference that is not verified (its status
-#: says why); the rest name themselves.
+#: Finding codes. ``cite`` is a claim (a citation in its sentence) that is not verified: its
+#: status says why (:mod:`citereview.core.claims`); the rest name themselves.
 PAGE_CODES = ("cite", "needed", "unknown-key", "page-overdue", "page-unreviewed")
 REFERENCE_CODES = ("no-identifier", "unused")
+REVIEW_CODES = ("review-unused",)
 
-_MD_LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+#: A site without review records.
+NO_REVIEWS = ReviewBook("reviews.yaml")
+
 _BIB_MARKER_RE = re.compile(r"^\s*\[bibliography\]\s*$", re.I | re.M)
 
 
@@ -58,6 +63,9 @@ class Finding:
     anchor: str = ""
     #: A due date, a reviewer's note: what the queue shows beside the item.
     detail: str = ""
+    #: For a claim changed since its review: the sentence as reviewed, and when.
+    before: str = ""
+    reviewed: str = ""
 
     def diagnostic(self) -> Diagnostic:
         code = {"cite": f"cite-{self.status}", "needed": "citation-needed"}.get(self.code, self.code)
@@ -70,31 +78,64 @@ def from_diagnostic(d: Diagnostic, page: str | None = None) -> Finding:
     return Finding(d.code or "problem", level, d.file, d.line, d.col, d.message, page=page)
 
 
-def clean_sentence(text: str) -> str:
-    """The sentence as a reader sees it: link text without URLs, no gap left by the citation."""
-    text = _MD_LINK_RE.sub(r"\1", text)
-    return re.sub(r"\s+([.,;:!?)])", r"\1", text).strip()
-
-
 def bibliography_findings(bib: Bibliography, display: str | None = None) -> list[Finding]:
     """The bibliography's own validation problems, reported under ``display``."""
     found = [from_diagnostic(d) for d in bib.diagnostics]
     return found if display is None else [replace(f, file=display) for f in found]
 
 
+def page_claims(page: SourcePage) -> list[Claim]:
+    """Every claim of a page in source order: one per cited item (``[citation needed]`` is
+    not a claim: it has no source to check)."""
+    return [Claim(page.path, item.key, claim_text(occ.sentence), item.suffix, occ.line, occ.col)
+            for occ in page.occurrences if not occ.group.needed for item in occ.group.items]
+
+
+def claim_statuses(page: SourcePage, bib: Bibliography, book: ReviewBook) -> list[ClaimStatus]:
+    """The status of each of :func:`page_claims`, derived in :mod:`citereview.core.claims`."""
+    claims = page_claims(page)
+    source = {c.key: ref.review.status for c in claims if (ref := bib.get(c.key)) is not None}
+    if not book.has_page(page.path):
+        return [derive(source.get(c.key, "unreviewed")) for c in claims]
+    return resolve(claims, source, book)
+
+
+def _claim_finding(claim: Claim, status: ClaimStatus, display: str, note: str) -> Finding:
+    rec = status.record
+    common = {"page": claim.page, "key": claim.key, "status": status.status, "sentence": claim.sentence,
+              "anchor": f"ref-{slug(claim.key)}"}
+    if status.status == "stale" and rec is not None:
+        return Finding("cite", "warning", display, claim.line, claim.col,
+                       f"claim citing '{claim.key}' changed since it was checked on {rec.date} "
+                       f"(verdict: {rec.verdict}, by {rec.reviewer}): was “{rec.sentence}”; now “{claim.sentence}”; "
+                       "review it again", before=rec.sentence, reviewed=rec.date, detail=rec.note, **common)
+    if status.source:
+        suffix = f": {note}" if note else ""
+        return Finding("cite", "notice", display, claim.line, claim.col,
+                       f"cites '{claim.key}', which is {status.status}{suffix}", detail=note, **common)
+    if rec is not None:  # partly / does not support
+        return Finding("cite", "notice", display, claim.line, claim.col,
+                       f"claim citing '{claim.key}': {status.description.lower()}", reviewed=rec.date,
+                       detail=rec.note, **common)
+    return Finding("cite", "notice", display, claim.line, claim.col,
+                   f"claim citing '{claim.key}' not yet reviewed", **common)
+
+
 def page_findings(page: SourcePage, bib: Bibliography, *, display: str,
-                  today: _dt.date | None = None, notices: bool = True) -> list[Finding]:
-    """Everything about one page: its front matter and review dates, and each citation.
+                  today: _dt.date | None = None, notices: bool = True,
+                  book: ReviewBook = NO_REVIEWS) -> list[Finding]:
+    """Everything about one page: its front matter and review dates, and each claim.
 
     ``notices=False`` (the build, on every page) leaves out what is only to review, and with
-    it the work of locating every citation when none of its keys is unknown.
+    it the work of locating every citation when none of its keys is unknown and no claim on
+    the page was ever reviewed (only then can one be stale).
     """
     today = today or _dt.datetime.now(_dt.UTC).date()
     out: list[Finding] = []
     review, diags = read_front_matter(display, page.text, today=today)
     out += [from_diagnostic(d, page.path) for d in diags]
     if not notices:
-        if not bib.loaded or page.keys() <= bib.references.keys():
+        if (not bib.loaded or page.keys() <= bib.references.keys()) and not book.has_page(page.path):
             return [f for f in out if f.level != "notice"]
     elif page.occurrences or review.lines:  # pages that make claims are reviewed
         due = review.due
@@ -107,8 +148,9 @@ def page_findings(page: SourcePage, bib: Bibliography, *, display: str,
                                f"page review overdue since {due.isoformat()}", page=page.path,
                                detail=due.isoformat()))
     needed = 0
-    for occ in page.occurrences:  # only reached for the build when a key is unknown
-        sentence = clean_sentence(occ.sentence)
+    statuses = iter(claim_statuses(page, bib, book))
+    for occ in page.occurrences:  # only reached for the build when a key is unknown or reviewed
+        sentence = claim_text(occ.sentence)
         if occ.group.needed:
             needed += 1
             out.append(Finding("needed", "notice", display, occ.line, occ.col,
@@ -116,6 +158,7 @@ def page_findings(page: SourcePage, bib: Bibliography, *, display: str,
                                anchor=f"needed-{needed}"))
             continue
         for item in occ.group.items:
+            status = next(statuses)
             ref = bib.get(item.key)
             if ref is None:
                 if bib.loaded:  # else the bibliography's own error says it all
@@ -123,13 +166,10 @@ def page_findings(page: SourcePage, bib: Bibliography, *, display: str,
                                        unknown_key_message(item.key, bib.references), page=page.path,
                                        key=item.key, sentence=sentence))
                 continue
-            if ref.review.flagged:
-                status = ref.review.status
-                note = f": {ref.review.note}" if ref.review.note and ref.review.serious else ""
-                out.append(Finding("cite", "notice", display, occ.line, occ.col,
-                                   f"cites '{ref.id}', which is {status}{note}", page=page.path, key=ref.id,
-                                   status=status, sentence=sentence, anchor=f"ref-{slug(ref.id)}",
-                                   detail=ref.review.note or ""))
+            if status.flagged:
+                claim = Claim(page.path, ref.id, sentence, item.suffix, occ.line, occ.col)
+                note = ref.review.note or "" if status.source else ""
+                out.append(_claim_finding(claim, status, display, note))
     return out if notices else [f for f in out if f.level != "notice"]
 
 
@@ -164,9 +204,29 @@ def bibliography_page(pages: Iterable[SourcePage]) -> str | None:
     return next((p.path for p in pages if _BIB_MARKER_RE.search(mask_code(p.text))), None)
 
 
+def review_findings(book: ReviewBook, bib: Bibliography, pages: list[SourcePage]) -> list[Finding]:
+    """Problems of the review records: errors in the file, and records no claim uses any more
+    (the sentence's citation or page is gone; delete the record, or cite again)."""
+    out = [from_diagnostic(d) for d in book.diagnostics]
+    if not book.records:
+        return out
+    claims = [c for page in pages if book.has_page(page.path) for c in page_claims(page)]
+    for rec in unmatched(book, claims, {p.path for p in pages}):
+        out.append(Finding("review-unused", "notice", book.path, rec.line, 1,
+                           f"review of '{rec.key}' on {rec.page} matches no citation there any more "
+                           f"(“{rec.sentence}”); delete the record if the claim was removed",
+                           page=rec.page, key=rec.key))
+    for rec in book.records:
+        if rec.key not in bib.references and bib.loaded:
+            out.append(Finding("review-unused", "notice", book.path, rec.line, 1,
+                               f"review names '{rec.key}', which is not in the bibliography", key=rec.key))
+    return out
+
+
 def site_findings(bib: Bibliography, pages: Iterable[SourcePage], *, bib_display: str,
                   page_display: Callable[[str], str], today: _dt.date | None = None,
-                  changed: set[str] | None = None, bibliography_changed: bool = True) -> list[Finding]:
+                  changed: set[str] | None = None, bibliography_changed: bool = True,
+                  book: ReviewBook = NO_REVIEWS) -> list[Finding]:
     """Every finding of a site, in a stable order (by file and position).
 
     ``changed`` (docs-relative page paths) limits page findings to those pages and reference
@@ -177,7 +237,9 @@ def site_findings(bib: Bibliography, pages: Iterable[SourcePage], *, bib_display
     out = [f for f in bibliography_findings(bib, bib_display) if bibliography_changed or f.level == "error"]
     for page in pages:
         if changed is None or page.path in changed:
-            out += page_findings(page, bib, display=page_display(page.path), today=today)
+            out += page_findings(page, bib, display=page_display(page.path), today=today, book=book)
+    reviewed = review_findings(book, bib, pages)
+    out += reviewed if changed is None else [f for f in reviewed if f.level == "error" or f.page in changed]
     in_scope = None if changed is None or bibliography_changed else {
         key for page in pages if page.path in changed for key in page.keys()}
     out += reference_findings(bib, pages, display=bib_display, in_scope=in_scope)

@@ -93,15 +93,25 @@ def add_interval(start: _dt.date, interval: str) -> _dt.date | None:
     return _dt.date(year, month, day)
 
 
-def front_matter_block(text: str) -> tuple[str, int] | None:
-    """The YAML between the ``---`` fences and the number of lines before it (always 1)."""
+def front_matter_lines(text: str) -> int:
+    """How many lines the front matter takes, fences included (0: none, or never closed)."""
+    if not text.startswith("---"):
+        return 0
     lines = text.split("\n")
-    if not lines or lines[0].strip() != "---":
-        return None
+    if lines[0].strip() != "---":
+        return 0
     for i in range(1, len(lines)):
         if lines[i].strip() in ("---", "..."):
-            return "\n".join(lines[1:i]), 1
-    return None
+            return i + 1
+    return 0
+
+
+def front_matter_block(text: str) -> tuple[str, int] | None:
+    """The YAML between the ``---`` fences and the number of lines before it (always 1)."""
+    n = front_matter_lines(text)
+    if not n:
+        return None
+    return "\n".join(text.split("\n", n)[1 : n - 1]), 1
 
 
 #: Marks a field whose YAML value could not be constructed (already reported).

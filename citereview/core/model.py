@@ -10,8 +10,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-#: Review states. Only a human reviewer who read the source may set ``verified``.
-REVIEW_STATUSES: tuple[str, ...] = ("unreviewed", "verified", "disputed", "retracted", "outdated")
+#: Review states of a *source* (a bibliography entry). Whether a source supports a sentence
+#: is recorded per claim (:mod:`citereview.core.reviews`); these are facts about the source.
+REVIEW_STATUSES: tuple[str, ...] = ("unreviewed", "disputed", "retracted", "outdated")
 #: States marked more strongly than plain ``unreviewed``.
 SERIOUS_STATUSES: frozenset[str] = frozenset({"disputed", "retracted", "outdated"})
 
@@ -31,7 +32,6 @@ EVIDENCE_KINDS: dict[str, str] = {
 
 STATUS_LABELS: dict[str, str] = {
     "unreviewed": "Not yet reviewed",
-    "verified": "Verified by a reviewer",
     "disputed": "Disputed",
     "retracted": "Retracted",
     "outdated": "Outdated",
@@ -46,11 +46,6 @@ class Review:
     reviewer: str | None = None
     date: str | None = None
     note: str | None = None
-
-    @property
-    def flagged(self) -> bool:
-        """Anything short of a human reviewer's ``verified`` is flagged to readers."""
-        return self.status != "verified"
 
     @property
     def serious(self) -> bool:
@@ -160,6 +155,8 @@ class PageCitations:
     backlinks: dict[str, list[str]] = field(default_factory=dict)
     needed: int = 0
     unknown: list[str] = field(default_factory=list)
+    #: The claim status of each cited item, in order (what the page notice counts).
+    statuses: list[str] = field(default_factory=list)
 
     def number_for(self, key: str) -> int:
         """AMA/Vancouver numbering: first use decides the number; re-citing reuses it."""

@@ -102,6 +102,16 @@ def bibliography_path(config_path: str | Path, config: dict[str, Any]) -> Path:
     return option if option.is_absolute() else Path(config_path).resolve().parent / option
 
 
+def reviews_path(config_path: str | Path, config: dict[str, Any]) -> Path:
+    """The extension's ``reviews`` option (claim review records), relative to mkdocs.yml's
+    folder; by default ``reviews.yaml`` beside the bibliography."""
+    option = str(extension_options(config).get("reviews") or "")
+    if not option:
+        return bibliography_path(config_path, config).with_name("reviews.yaml")
+    path = Path(option)
+    return path if path.is_absolute() else Path(config_path).resolve().parent / path
+
+
 @dataclass
 class Project:
     """What the checker and the queue need from ``mkdocs.yml``, with MkDocs' defaults."""
@@ -121,6 +131,10 @@ class Project:
     @property
     def base(self) -> Path:
         return self.config_path.resolve().parent
+
+    @property
+    def reviews(self) -> Path:
+        return reviews_path(self.config_path, self.config)
 
     def display(self, path: Path) -> str:
         """A path as reported: relative to the working directory when inside it (GitHub

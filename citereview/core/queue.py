@@ -22,9 +22,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .bibliography import Bibliography
-from .findings import PAGE_CODES, REFERENCE_CODES, Finding, bibliography_page, site_findings
+from .findings import NO_REVIEWS, PAGE_CODES, REFERENCE_CODES, Finding, bibliography_page, site_findings
 from .model import STATUS_LABELS, Reference, slug
 from .project import EditLinks, Project
+from .reviews import ReviewBook
 from .sources import SourcePage, read_site
 
 #: Citation statuses in the order a reviewer should deal with them.
@@ -98,7 +99,7 @@ class Queue:
 def compute_queue(bib: Bibliography, pages: Iterable[SourcePage], *, today: _dt.date | None = None,
                   changed: set[str] | None = None, bibliography_changed: bool = True,
                   edit: EditLinks | None = None, docs_prefix: str = "docs",
-                  bib_docs_path: str | None = None) -> Queue:
+                  bib_docs_path: str | None = None, book: ReviewBook = NO_REVIEWS) -> Queue:
     """The queue: the review findings of the site, with what renderers need to link them.
 
     ``changed`` (docs-relative page paths) limits page items to those pages and reference
@@ -111,7 +112,7 @@ def compute_queue(bib: Bibliography, pages: Iterable[SourcePage], *, today: _dt.
     kinds = set(PAGE_CODES) | set(REFERENCE_CODES)
     items = [f for f in site_findings(bib, all_pages, bib_display=bib_display,
                                       page_display=lambda p: f"{prefix}/{p}" if prefix else p, today=today,
-                                      changed=changed, bibliography_changed=bibliography_changed)
+                                      changed=changed, bibliography_changed=bibliography_changed, book=book)
              if f.code in kinds]
     return Queue(items, bib, {p.path: p for p in all_pages}, today, edit or EditLinks(), prefix,
                  bibliography_page(all_pages), bib_docs_path)
@@ -121,13 +122,15 @@ def project_queue(project: Project, *, changed: Iterable[str] | None = None,
                   today: _dt.date | None = None) -> Queue:
     """The queue of a project on disk, as ``citereview queue`` shows it."""
     from . import bibliography as bibmod
+    from . import reviews as reviewmod
 
     bib = bibmod.load(project.bibliography)
+    book = reviewmod.load(project.reviews, project.display(project.reviews))
     pages = read_site(project.docs_dir) if project.docs_dir.is_dir() else []
     return compute_queue(bib, pages, today=today, changed=project.changed_pages(changed),
                          bibliography_changed=project.bibliography_changed(changed),
                          edit=EditLinks.from_config(project.config), docs_prefix=project.display(project.docs_dir),
-                         bib_docs_path=project.bibliography_in_docs)
+                         bib_docs_path=project.bibliography_in_docs, book=book)
 
 
 # -- a renderer-neutral outline ---------------------------------------------------------

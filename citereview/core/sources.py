@@ -45,6 +45,19 @@ class SourcePage:
     def keys(self) -> set[str]:
         return set(self._keys)
 
+    @cached_property
+    def item_counts(self) -> dict[str, int]:
+        """How many times each key is cited (each cited item is a claim)."""
+        if "occurrences" in self.__dict__:
+            groups = (occ.group for occ in self.occurrences)
+        else:
+            groups = (group for _, group in find_groups(self.text))
+        counts: dict[str, int] = {}
+        for group in groups:
+            for item in group.items:
+                counts[item.key] = counts.get(item.key, 0) + 1
+        return counts
+
 
 _cache: dict[str, tuple[tuple[int, int], SourcePage]] = {}
 

@@ -12,6 +12,7 @@ import functools
 import re
 from collections.abc import Iterator
 
+from .frontmatter import front_matter_lines
 from .model import CiteGroup, CiteItem, Occurrence
 
 #: Pandoc citation keys: start with a letter, digit or ``_``; internal punctuation
@@ -165,17 +166,28 @@ def find_groups(text: str, front_matter: bool = True) -> Iterator[tuple[re.Match
             yield m, group
 
 
-def scan_source(text: str) -> Iterator[Occurrence]:
-    """Yield every citation group in a Markdown source file, with 1-based line and column."""
+def scan_source(text: str, front_matter: bool = True) -> Iterator[Occurrence]:
+    """Yield every citation group in a Markdown source file, with 1-based line and column.
+
+    ``front_matter=False`` for text an engine already took the front matter off (the
+    Markdown extension's view): the sentences found are the same either way.
+    """
     line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
-    for m, group in find_groups(text):
+    body = text
+    fm_lines = front_matter_lines(text) if front_matter else 0
+    if fm_lines:
+        # Sentences never reach into the front matter, even with no blank line after it.
+        parts = text.split("\n", fm_lines)
+        body = "\n".join(_blank(p) for p in parts[:fm_lines]) + ("\n" + parts[fm_lines] if len(parts) > fm_lines
+                                                                   else "")
+    for m, group in find_groups(text, front_matter):
         line_idx = bisect.bisect_right(line_starts, m.start()) - 1
         yield Occurrence(
             group=group,
             line=line_idx + 1,
             col=m.start() - line_starts[line_idx] + 1,
             text=m.group(0),
-            sentence=_sentence_around(text, m.start(), m.end()),
+            sentence=_sentence_around(body, m.start(), m.end()),
         )
 
 

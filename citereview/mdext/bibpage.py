@@ -12,7 +12,8 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from ..core import sources
-from ..core.findings import reference_findings
+from ..core.bibliography import Bibliography
+from ..core.findings import claim_statuses, page_claims, reference_findings
 from ..core.model import REVIEW_STATUSES, STATUS_LABELS, Reference
 from ..core.urls import link_from
 from .processors import ref_parts
@@ -36,10 +37,12 @@ def build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
     formatter = ext.formatter()
 
     counts = Counter(ref.review.status for ref in bib.references.values())
+    claims, verified = _claim_counts(pages, bib, ext)
     summary = etree.SubElement(parent, "p", {"class": t.c("bib-summary")})
+    total = sum(claims.values())
     summary.text = f"{len(bib)} references: " + ", ".join(
         f"{counts[s]} {STATUS_LABELS[s].lower()}" for s in REVIEW_STATUSES if counts[s]
-    ) + "."
+    ) + f". Claims verified by a reviewer: {sum(verified.values())} of {total}."
     for finding in reference_findings(bib, pages, display=bib.path):
         if finding.code == "unused":
             report(finding, once=True)
@@ -58,5 +61,25 @@ def build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
         parts = ref_parts(ref, bib, formatter, t)
         anchor = f"#ref-{parts.slug}"
         users = [(f"{links[p.path]}{anchor}", p.title) for p in citing.get(ref.id, []) if p.path != here]
-        items.append(t.bibliography_entry(parts.status, parts.slug, parts.entry, t.cited_on(users)))
+        checked = t.claims_verified(verified[ref.id], claims[ref.id])
+        items.append(t.bibliography_entry(parts.status, parts.slug, parts.entry, checked + t.cited_on(users)))
     listing.text = ext.tokens.defer("\n" + "\n".join(items) + "\n")
+
+
+def _claim_counts(pages: list[sources.SourcePage], bib: Bibliography,
+                  ext: CiteReviewExtension) -> tuple[Counter[str], Counter[str]]:
+    """Per reference: how many claims cite it, and how many of those a reviewer verified.
+
+    Only pages with review records are scanned for sentences; elsewhere no claim is verified.
+    """
+    claims: Counter[str] = Counter()
+    verified: Counter[str] = Counter()
+    book = ext.reviews()
+    for page in pages:
+        if book.has_page(page.path):
+            for claim, status in zip(page_claims(page), claim_statuses(page, bib, book), strict=True):
+                claims[claim.key] += 1
+                verified[claim.key] += status.status == "verified"
+        else:
+            claims.update(page.item_counts)
+    return claims, verified

@@ -14,6 +14,7 @@ validates them.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -21,6 +22,7 @@ from markdown import Markdown
 from markdown.extensions import Extension
 
 from ..core import bibliography as bibmod
+from ..core import reviews as reviewmod
 from ..core.findings import Finding
 from ..core.model import Diagnostic
 from ..core.project import config_near
@@ -41,6 +43,8 @@ OPTIONS: dict[str, list[Any]] = {
     "notice": [True, "Show a notice near the title of pages with flagged citations"],
     "class_prefix": ["cr-", "Prefix of every CSS class and data attribute the extension writes"],
     "evidence": [False, "Require and show an evidence kind (trial, meta-analysis…) on every reference"],
+    "reviews": ["", "Claim review records (YAML), relative to mkdocs.yml; default: reviews.yaml beside "
+                    "the bibliography"],
 }
 
 
@@ -63,6 +67,9 @@ class CiteReviewExtension(Extension):
         self.tokens = TokenTable()
         base = STATE.base_dir
         self._paths = {name: _resolve(str(self.getConfig(name)), base) for name in ("bibliography", "docs_dir")}
+        option = str(self.getConfig("reviews") or "")
+        self._paths["reviews"] = (_resolve(option, base) if option
+                                  else reviewmod.default_path(self._paths["bibliography"]))
 
     # -- set-up -------------------------------------------------------------------------
     def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 - Python-Markdown API
@@ -85,6 +92,16 @@ class CiteReviewExtension(Extension):
         for diag in bib.diagnostics:
             report(diag, once=True)
         return bib
+
+    def reviews(self) -> reviewmod.ReviewBook:
+        """The claim review records (an empty book when the file does not exist)."""
+        path = self.path("reviews")
+        base = STATE.base_dir
+        shown = os.path.relpath(path, base) if base and not os.path.relpath(path, base).startswith("..") else str(path)
+        book = reviewmod.load(path, Path(shown).as_posix())
+        for diag in book.diagnostics:
+            report(diag, once=True)
+        return book
 
     def formatter(self) -> Formatter:
         return Formatter.for_style(str(self.getConfig("style")))

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as etree
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -48,8 +48,10 @@ from ..core import bibliography as bibmod
 from ..core import sources
 from ..core.bibliography import unknown_key_message
 from ..core.cache import BoundedCache
+from ..core.claims import Claim, ClaimStatus, claim_text, derive, resolve
 from ..core.findings import page_findings
 from ..core.model import CiteGroup, Diagnostic, PageCitations, Reference, slug
+from ..core.syntax import scan_source
 from ..csl.formatter import Formatter
 from .templates import Templates, esc
 from .tokens import CITE, CITE_RE, CITE_START, tokenise
@@ -84,7 +86,8 @@ class PageChecks(Preprocessor):
         src = sources.read_page(self.ext.path("docs_dir"), page) if page else None
         if src is not None:  # engines strip front matter before us: check the source file
             bib = self.ext.bibliography()
-            for finding in page_findings(src, bib, display=self.ext.display_path(page), notices=False):
+            for finding in page_findings(src, bib, display=self.ext.display_path(page), notices=False,
+                                         book=self.ext.reviews()):
                 report(finding)
         if not lines or lines[0].strip() != "---":
             return lines
@@ -123,7 +126,12 @@ class CitationTokens(Preprocessor):
         if "@" not in text and "[citation needed]" not in text.lower():
             return lines
         out, groups, texts = tokenise(text)
-        self.ext.tokens.groups, self.ext.tokens.sources = list(groups), list(texts)
+        tokens = self.ext.tokens
+        tokens.groups, tokens.sources = list(groups), list(texts)
+        if groups and self.ext.reviews().has_page(self.ext.page()):
+            # Only pages with review records need each citation's sentence (to match the
+            # reviews); found with the grammar that found the groups, so they pair up.
+            tokens.sentences = [claim_text(occ.sentence) for occ in scan_source(text, front_matter=False)]
         return out.split("\n") if groups else lines
 
 
@@ -257,12 +265,14 @@ class CitationTree(Treeprocessor):
         bib = self.ext.bibliography()
         t = self.ext.templates
         formatter = self.ext.formatter()
+        statuses = self._claim_statuses(sites, bib)
         # The source text of each group determines the group; strings hash once, fast.
         key = (bib.path, bib.digest, bib.loaded, formatter.style_name, t.p, t.evidence,
-               tuple(tokens.sources[site[0]] for site in sites))
+               tuple(tokens.sources[site[0]] for site in sites), statuses)
         plan = _plans.get(key)
         if plan is None:
-            plan = _plans.remember(key, make_plan([groups[site[0]] for site in sites], bib, formatter, t))
+            plan = _plans.remember(key, make_plan([groups[site[0]] for site in sites], bib, formatter, t,
+                                                  statuses))
         for position, ((index, el, in_heading), (cls, id_, inner)) in enumerate(
                 zip(sites, plan.citations, strict=True)):
             if el is None:
@@ -287,6 +297,20 @@ class CitationTree(Treeprocessor):
             self._notice(root, plan.notice)
         if plan.unknown and self.ext.page() is None:
             self._report_unknown(bib, list(plan.unknown))
+
+    def _claim_statuses(self, sites: list[tuple[int, etree.Element | None, bool]],
+                        bib: bibmod.Bibliography) -> tuple[ClaimStatus, ...] | None:
+        """Each cited item's claim status, in document order; ``None`` when no claim on the
+        page was ever reviewed (then a claim's status is its source's, see make_plan)."""
+        sentences = self.ext.tokens.sentences
+        page = self.ext.page()
+        if sentences is None or page is None:
+            return None
+        groups = self.ext.tokens.groups
+        claims = [Claim(page, item.key, sentences[index], item.suffix)
+                  for index, _, _ in sites if not groups[index].needed for item in groups[index].items]
+        source = {c.key: ref.review.status for c in claims if (ref := bib.get(c.key)) is not None}
+        return tuple(resolve(claims, source, self.ext.reviews()))
 
     # -- page-level markup --------------------------------------------------------------
     def _references(self, root: etree.Element, plan: PagePlan) -> None:
@@ -342,22 +366,27 @@ class CitationTree(Treeprocessor):
 
 
 def make_plan(groups: list[CiteGroup], bib: bibmod.Bibliography, formatter: Formatter,
-              t: Templates) -> PagePlan:
-    """Render a page's citation groups, in document order (AMA: numbered by first use)."""
+              t: Templates, statuses: tuple[ClaimStatus, ...] | None = None) -> PagePlan:
+    """Render a page's citation groups, in document order (AMA: numbered by first use).
+
+    ``statuses``: the claim status of each cited item in order (:mod:`citereview.core.claims`);
+    without, each claim has its source's status (no claim on the page was reviewed).
+    """
     state = PageCitations()
     citations: list[tuple[str, str, str]] = []
+    claims = iter(statuses) if statuses is not None else None
     for group in groups:
         if group.needed:
             state.needed += 1
             citations.append((t.cite_class(needed=True), f"needed-{state.needed}", t.needed(state.needed)))
         else:
-            citations.append((t.cite_class(), "", _group_html(group, bib, formatter, t, state)))
+            citations.append((t.cite_class(), "", _group_html(group, bib, formatter, t, state, claims)))
     references = []
     for key, number in sorted(state.numbers.items(), key=lambda kv: kv[1]):
         fixed = ref_parts(bib.references[key], bib, formatter, t)
         references.append((t.reference_class(fixed.status), f"ref-{fixed.slug}",
                            fixed.entry + t.backlinks(number, state.backlinks[key])))
-    return PagePlan(tuple(citations), tuple(references), _notice_plan(bib, state), tuple(state.unknown))
+    return PagePlan(tuple(citations), tuple(references), _notice_plan(state), tuple(state.unknown))
 
 
 @dataclass(frozen=True)
@@ -365,11 +394,10 @@ class RefParts:
     """The parts of a reference's markup that do not depend on the page citing it."""
 
     slug: str
+    #: The source's status (a fact about the source, not about any sentence).
     status: str
-    #: After "Reference N" in a citation's label.
-    label: str
-    #: A citation's preview: formatted reference, evidence kind and review status.
-    tip: str
+    #: A citation's preview before the claim's status: the formatted reference.
+    preview: str
     #: A References entry before its back-links: formatted reference with links, badges.
     entry: str
 
@@ -391,51 +419,73 @@ def ref_parts(ref: Reference, bib: bibmod.Bibliography, formatter: Formatter, t:
         parts = _ref_parts.remember(key, RefParts(
             slug=slug(ref.id),
             status=ref.review.status,
-            label=f", {ref.status_label.lower()}" if ref.review.flagged else "",
-            tip=t.preview(ref, formatted.preview),
+            preview=formatted.preview,
             entry=f"{formatted.html}{t.badges(ref)}",
         ))
     return parts
 
 
 def _group_html(group: CiteGroup, bib: bibmod.Bibliography, formatter: Formatter, t: Templates,
-                state: PageCitations) -> str:
+                state: PageCitations, claims: Iterator[ClaimStatus] | None) -> str:
     """The inside of a citation's ``<sup>``: numbers, previews, locators."""
     parts: list[str] = []
     for item in group.items:
         ref = bib.get(item.key)
+        claim = next(claims) if claims is not None else None
         if ref is None:
             state.unknown.append(item.key)
             parts.append(t.missing(item.prefix, item.key))
             continue
+        if claim is None:
+            claim = derive(ref.review.status)
+        state.statuses.append(claim.status)
         number = state.number_for(ref.id)
         uses = state.backlinks.setdefault(ref.id, [])
         fixed = ref_parts(ref, bib, formatter, t)
         anchor_id = f"cite-{fixed.slug}-{len(uses) + 1}"
         uses.append(anchor_id)
-        parts.append(t.citation(prefix=item.prefix, status=fixed.status, slug=fixed.slug, anchor_id=anchor_id,
-                                number=number, label=fixed.label, tip_id=f"tip-{fixed.slug}-{len(uses)}",
-                                tip_html=fixed.tip, locator=item.suffix))
+        parts.append(t.citation(prefix=item.prefix, status=claim.status, slug=fixed.slug, anchor_id=anchor_id,
+                                number=number, label=claim.label, tip_id=f"tip-{fixed.slug}-{len(uses)}",
+                                tip_html=t.preview(ref, fixed.preview, claim.description), locator=item.suffix))
     return ",".join(parts)
 
 
-def _notice_plan(bib: bibmod.Bibliography, state: PageCitations) -> tuple[bool, int, str, str, bool] | None:
-    """The counts shown near the title: serious?, flagged count, title, text, link?"""
-    refs = [bib.references[k] for k in state.numbers]
-    unverified = [r for r in refs if r.review.flagged]
-    serious: dict[str, int] = {}
-    for r in refs:
-        if r.review.serious:
-            serious[r.review.status] = serious.get(r.review.status, 0) + 1
+#: How the notice names claims of each status other than verified and unreviewed: the
+#: singular and the plural form.
+_NOTICE_PHRASES: dict[str, tuple[str, str]] = {
+    "stale": ("has changed since a reviewer checked it", "have changed since a reviewer checked them"),
+    "partly": ("is only partly supported by its source, according to a reviewer",
+               "are only partly supported by their source, according to a reviewer"),
+    "disputed": ("is disputed (a reviewer found its source does not support it, or the source is disputed)",
+                 "are disputed (a reviewer found their source does not support them, or the source is "
+                 "disputed)"),
+    "retracted": ("cites a retracted source", "cite a retracted source"),
+    "outdated": ("cites an outdated source", "cite an outdated source"),
+}
+
+
+def _notice_plan(state: PageCitations) -> tuple[bool, int, str, str, bool] | None:
+    """The counts shown near the title: serious?, flagged count, title, text, link?
+
+    It counts claims (each cited item in its sentence), not references: a reviewer checks
+    that a source supports a sentence, and each sentence carries its own status.
+    """
+    counts: dict[str, int] = {}
+    for status in state.statuses:
+        counts[status] = counts.get(status, 0) + 1
+    total = len(state.statuses)
+    unverified = total - counts.get("verified", 0)
+    serious = {s: n for s, n in counts.items() if s in ("disputed", "retracted", "outdated")}
     if not unverified and not state.needed and not state.unknown:
         return None
     parts = []
-    if refs:
-        parts.append(f"{len(unverified)} of the {len(refs)} references cited on this page "
-                     f"{'has' if len(unverified) == 1 else 'have'} not been verified by a "
-                     "human reviewer")
-    if serious:
-        parts.append("; ".join(f"{n} {status}" for status, n in sorted(serious.items())))
+    if total:
+        parts.append(f"{unverified} of {total} cited claim{'s' if total != 1 else ''} on this page "
+                     f"{'has' if unverified == 1 else 'have'} not been verified by a human reviewer")
+    for status, (one, many) in _NOTICE_PHRASES.items():
+        n = counts.get(status, 0)
+        if n:
+            parts.append(f"{n} {one if n == 1 else many}")
     if state.needed:
         parts.append(f"{state.needed} statement{'s' if state.needed != 1 else ''} "
                      f"{'are' if state.needed != 1 else 'is'} marked “citation needed”")
@@ -444,7 +494,7 @@ def _notice_plan(bib: bibmod.Bibliography, state: PageCitations) -> tuple[bool, 
         parts.append(f"{unknown} citation{'s' if unknown != 1 else ''} "
                      "could not be matched to the bibliography")
     title = "Sources still being checked" if not serious else "Some sources have problems"
-    return (bool(serious), len(unverified) + state.needed, title, "; ".join(parts) + ". ", bool(refs))
+    return (bool(serious), unverified + state.needed, title, "; ".join(parts) + ". ", bool(total))
 
 
 class MarkerBlock(BlockProcessor):

@@ -120,7 +120,7 @@ def build_queue(parent: etree.Element, ext: CiteReviewExtension) -> None:
     docs_dir = ext.path("docs_dir")
     q = compute_queue(bib, read_site(docs_dir), edit=EditLinks.from_config(config_near(docs_dir)),
                       docs_prefix=str(ext.getConfig("docs_dir")).rstrip("/"),
-                      bib_docs_path=in_docs(ext.path("bibliography"), docs_dir))
+                      bib_docs_path=in_docs(ext.path("bibliography"), docs_dir), book=ext.reviews())
     render_tree(parent, q, ext.templates, ext.page() or "review-queue.md", stash=_stash(ext),
                 use_dirs=ext.directory_urls())
 

@@ -76,13 +76,14 @@ class Templates:
         """
         loc = f'<span class="{self.c("cite__locator")}">({esc(locator)})</span>' if locator else ""
         return (f'{self.affix(prefix)}<a class="{self.c("cite__num")} {self.c("status--" + status)}" '
-                f'href="#ref-{slug}" id="{anchor_id}" aria-label="Reference {number}{label}" '
+                f'data-review="{status}" href="#ref-{slug}" id="{anchor_id}" '
+                f'aria-label="Reference {number}, {esc(label)}" '
                 f'aria-describedby="{tip_id}">{number}</a><span class="{self.c("cite__tip")}" role="tooltip" '
                 f'id="{tip_id}" data-search-exclude>{tip_html}</span>{loc}')
 
-    def preview(self, ref: Reference, formatted_preview: str) -> str:
-        """A citation's preview: formatted reference, evidence kind and review status."""
-        meta = f"{esc(ref.evidence_label)} · {esc(ref.status_label)}" if self.evidence else esc(ref.status_label)
+    def preview(self, ref: Reference, formatted_preview: str, status: str) -> str:
+        """A citation's preview: formatted reference, evidence kind and the claim's status."""
+        meta = f"{esc(ref.evidence_label)} · {esc(status)}" if self.evidence else esc(status)
         return f'{formatted_preview} <span class="{self.c("cite__meta")}">{meta}</span>'
 
     # -- reference lists ------------------------------------------------------------------
@@ -90,10 +91,8 @@ class Templates:
         return f"{self.c('ref')} {self.c('status--' + status)}"
 
     def badges(self, ref: Reference) -> str:
-        """Evidence kind and review status, as text (not colour alone) for every reader."""
+        """Evidence kind and the source's status, as text (not colour alone) for every reader."""
         status = ref.status_label
-        if ref.review.status == "verified" and ref.review.reviewer:
-            status = f"Verified by {ref.review.reviewer}" + (f" on {ref.review.date}" if ref.review.date else "")
         note = ""
         if ref.review.note and ref.review.status != "unreviewed":
             note = f'<span class="{self.c("ref__note")}"> Reviewer note: {esc(ref.review.note)}</span>'
@@ -130,6 +129,13 @@ class Templates:
             return "Not cited on any page."
         return "Cited on: " + ", ".join(
             f'<a href="{href}">{html.escape(title, quote=False)}</a>' for href, title in links) + "."
+
+    def claims_verified(self, verified: int, total: int) -> str:
+        """How many of the sentences citing a source a reviewer checked against it."""
+        if not total:
+            return ""
+        return (f'<span class="{self.c("ref__claims")}">Claims verified by a reviewer: {verified} of {total}.'
+                "</span> ")
 
     def bibliography_entry(self, status: str, slug: str, entry_html: str, cited_html: str) -> str:
         # Out of the search index: page titles repeated under the entries are noise in results.

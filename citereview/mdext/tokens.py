@@ -42,6 +42,9 @@ class TokenTable:
     rendered: dict[int, str] = field(default_factory=dict)
     #: Finished HTML of block tokens, by block index.
     blocks: list[str] = field(default_factory=list)
+    #: The sentence of each citation group, as a review stores it; only on pages with
+    #: review records (``None`` elsewhere: nobody needs them).
+    sentences: list[str] | None = None
 
     def defer(self, markup: str) -> str:
         """A block token that :meth:`restore` swaps for ``markup``."""
