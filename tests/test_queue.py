@@ -36,7 +36,8 @@ def ok_queue(**kwargs):
 def test_counts() -> None:
     q = ok_queue()
     assert {code: n for code, _, n in q.counts()} == {
-        "retracted": 0, "disputed": 1, "outdated": 0, "unreviewed": 4, "needed": 2, "unknown-key": 0,
+        "stale": 0, "partly": 0, "retracted": 0, "disputed": 1, "outdated": 0, "unreviewed": 4, "needed": 2,
+        "unknown-key": 0,
         "no-identifier": 1, "page-overdue": 1, "page-unreviewed": 1, "unused": 1,
     }
 
@@ -97,7 +98,7 @@ def test_edit_links_missing_keys_and_templates() -> None:
 def test_text_output() -> None:
     text = render_text(ok_queue())
     assert text.startswith("Review queue (2026-11-24): 11 item(s)\n")
-    assert "      1  citations of disputed references (1 reference)" in text
+    assert "      1  claims a reviewer found unsupported, or citing disputed sources (1 reference)" in text
     assert "- Argued, 2019 [argued2019]  [tests/fixtures/checker/ok/docs/topic.md:12:29]" in text
     assert "    “Rats did better on the drug.”\n    Reviewer note: Does not report the figure quoted." in text
     assert "-- Topic (tests/fixtures/checker/ok/docs/topic.md)\nPage review overdue since 2021-01-15." in text
@@ -105,7 +106,7 @@ def test_text_output() -> None:
 
 def test_markdown_output_links_site_and_edit() -> None:
     md = render_markdown(ok_queue(), Project.load(OK / "mkdocs.yml").config)
-    assert "| citations of disputed references (1 reference) | 1 |" in md
+    assert "| claims a reviewer found unsupported, or citing disputed sources (1 reference) | 1 |" in md
     assert ("- [Citation needed](https://example.org/fixture/topic/#needed-2) "
             "`tests/fixtures/checker/ok/docs/topic.md:16:56` · "
             "[edit](https://github.com/example/fixture/edit/main/docs/topic.md)") in md
@@ -125,7 +126,7 @@ def test_large_groups_are_folded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     q = project_queue(Project.load("mkdocs.yml"), today=TODAY)
     md = render_markdown(q, {})
     assert f"<details><summary>Show {n}</summary>" in md
-    assert f"<details><summary>Not yet reviewed ({n}) ({n} items)</summary>" in md
+    assert f"<details><summary>Claims not yet reviewed ({n} references) ({n} items)</summary>" in md
 
 
 def _render_block(monkeypatch: pytest.MonkeyPatch) -> tuple[etree.Element, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from ..core.claims import plain_diff, word_diff
 from ..core.queue import FOLD_AFTER, Entry, Queue, outline
 from ..core.urls import page_url
 
@@ -25,6 +26,9 @@ def render_text(q: Queue) -> str:
         out.append(head)
         if e.quote:
             out.append(f"{indent}    “{e.quote}”")
+        if e.before:
+            out.append(f"{indent}    was: “{e.before}”")
+            out.append(f"{indent}    diff: {plain_diff(e.before, e.quote)}")
         if e.note:
             out.append(f"{indent}    Reviewer note: {e.note}")
         for child in e.children:
@@ -75,6 +79,11 @@ def render_markdown(q: Queue, config: dict[str, Any] | None = None) -> str:
         out.append(line)
         if e.quote:
             out.append(f"{indent}  > {esc(e.quote)}")
+        if e.before:
+            out.append(f"{indent}  Before: {esc(e.before)}")
+            out.append(f"{indent}  Changes: " + " ".join(
+                {"=": esc(text), "-": f"~~{esc(text)}~~", "+": f"**{esc(text)}**"}[op]
+                for op, text in word_diff(e.before, e.quote)))
         if e.note:
             out.append(f"{indent}  Reviewer note: {esc(e.note)}")
         if e.children:

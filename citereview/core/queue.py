@@ -22,14 +22,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .bibliography import Bibliography
+from .claims import human_date
 from .findings import NO_REVIEWS, PAGE_CODES, REFERENCE_CODES, Finding, bibliography_page, site_findings
-from .model import STATUS_LABELS, Reference, slug
+from .model import Reference, slug
 from .project import EditLinks, Project
 from .reviews import ReviewBook
 from .sources import SourcePage, read_site
 
-#: Citation statuses in the order a reviewer should deal with them.
-CITE_ORDER: tuple[str, ...] = ("retracted", "disputed", "outdated", "unreviewed")
+#: Claim statuses in the order a reviewer deals with them: sentences changed since their
+#: review and claims never reviewed first (the work of the day), then the problems found.
+CITE_ORDER: tuple[str, ...] = ("stale", "unreviewed", "disputed", "partly", "retracted", "outdated")
+#: How the counts at the top name the claims of each status.
+CITE_COUNT_LABELS: dict[str, str] = {
+    "stale": "claims changed since they were checked",
+    "unreviewed": "claims not yet reviewed",
+    "disputed": "claims a reviewer found unsupported, or citing disputed sources",
+    "partly": "claims only partly supported by their source",
+    "retracted": "claims citing retracted sources",
+    "outdated": "claims citing outdated sources",
+}
 #: Lists longer than this are folded into ``<details>`` so the page stays usable.
 FOLD_AFTER = 8
 
@@ -61,7 +72,7 @@ class Queue:
         for status in CITE_ORDER:
             cites = self.of("cite", status)
             refs = len({i.key for i in cites})
-            label = f"citations of {status} references"
+            label = CITE_COUNT_LABELS[status]
             rows.append((status, label + (f" ({refs} reference{'s' if refs != 1 else ''})" if refs else ""),
                          len(cites)))
         for kind, label in (
@@ -145,6 +156,9 @@ class Entry:
     edit: str | None = None
     note: str = ""
     children: list[Entry] = field(default_factory=list)
+    #: For a claim changed since its review: the sentence as reviewed, and the review's date.
+    before: str = ""
+    reviewed: str = ""
 
 
 @dataclass
@@ -164,14 +178,6 @@ class Section:
     intro: str = ""
 
 
-_CITE_PHRASE = {
-    "retracted": "Cites a retracted reference",
-    "disputed": "Cites a disputed reference",
-    "outdated": "Cites an outdated reference",
-    "unreviewed": "Cites a reference not yet reviewed",
-}
-
-
 def outline(q: Queue) -> list[Section]:
     """Group the items by page and by reference, most serious first."""
     sections: list[Section] = []
@@ -180,9 +186,12 @@ def outline(q: Queue) -> list[Section]:
         assert i.page is not None
         label = (f"{q.title(i.page)}: " if show_page else "") + (
             q.ref_short(i.key or "") if i.code == "cite" else f"Unknown citation key {i.key}")
+        if i.status == "stale":
+            label = f"Changed since checked on {human_date(i.reviewed)}: {label}"
         note = i.detail if i.code == "cite" and i.status != "unreviewed" else ""
         return Entry(label, f"{i.page}#{i.anchor}" if i.anchor else i.page, i.sentence,
-                     f"{q.file(i.page)}:{i.line}:{i.col}", q.edit.url(i.page), note)
+                     f"{q.file(i.page)}:{i.line}:{i.col}", q.edit.url(i.page), note,
+                     before=i.before, reviewed=i.reviewed)
 
     # By page
     by_page: dict[str, list[Item]] = {}
@@ -199,16 +208,17 @@ def outline(q: Queue) -> list[Section]:
         elif state is not None:
             intro = "Page never reviewed."
         group = Group(q.title(page), [], intro, page, q.edit.url(page))
-        for status in CITE_ORDER[:-1]:
+        group.entries += [cite_entry(i) for i in its if i.code == "cite" and i.status == "stale"]
+        unreviewed = [cite_entry(i) for i in its if i.code == "cite" and i.status == "unreviewed"]
+        if unreviewed:
+            group.entries.append(Entry(f"{len(unreviewed)} claim{'s' if len(unreviewed) != 1 else ''} "
+                                       "not yet reviewed", children=unreviewed))
+        for status in CITE_ORDER[2:]:
             group.entries += [cite_entry(i) for i in its if i.code == "cite" and i.status == status]
         group.entries += [cite_entry(i) for i in its if i.code == "unknown-key"]
         group.entries += [Entry("Citation needed", f"{page}#{i.anchor}", i.sentence,
                                 f"{q.file(page)}:{i.line}:{i.col}", q.edit.url(page))
                           for i in its if i.code == "needed"]
-        unreviewed = [cite_entry(i) for i in its if i.code == "cite" and i.status == "unreviewed"]
-        if unreviewed:
-            group.entries.append(Entry(f"{len(unreviewed)} citation{'s' if len(unreviewed) != 1 else ''} "
-                                       "of references not yet reviewed", children=unreviewed))
         groups.append(group)
     sections.append(Section("By page", "queue-by-page", groups,
                             "" if groups else "Nothing flagged on any page."))
@@ -228,16 +238,17 @@ def outline(q: Queue) -> list[Section]:
             ref = q.bib.get(key)
             note = ref.review.note if ref and ref.review.note and status != "unreviewed" else ""
             kids = [cite_entry(i, show_page=True) for i in per_ref[key]]
-            if status == "unreviewed":
+            if status in ("unreviewed", "stale"):
                 # The sentences are listed by page above; here only where, to keep it short.
                 kids = [Entry(f"{q.title(i.page or '')}, line {i.line}", k.target, where=k.where)
                         for k, i in zip(kids, per_ref[key], strict=True)]
             entries.append(Entry(f"{q.ref_label(key)} (cited {len(kids)} time{'s' if len(kids) != 1 else ''})",
                                  bib_target(key), where=_bib_where(q, ref),
                                  edit=_bib_edit(q), note=note, children=kids))
-        groups.append(Group(f"{STATUS_LABELS.get(status, status)} ({len(entries)})", entries))
+        groups.append(Group(f"{CITE_COUNT_LABELS[status].capitalize()} ({len(entries)} "
+                            f"reference{'s' if len(entries) != 1 else ''})", entries))
     sections.append(Section("By reference", "queue-by-reference", groups,
-                            "" if groups else "Every cited reference has been verified."))
+                            "" if groups else "Every cited claim has been verified."))
 
     for kind, title, sid, empty in (
         ("no-identifier", "References without DOI, PMID or URL", "queue-no-identifier",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from markdown.util import AtomicString
 
+from ..core.claims import word_diff
 from ..core.model import slug
 from ..core.project import EditLinks, config_near, in_docs
 from ..core.queue import FOLD_AFTER, Entry, Queue, compute_queue, outline
@@ -67,6 +68,12 @@ def render_tree(parent: etree.Element, q: Queue, t: Templates, here: str,
         if e.quote:
             # The sentence first, on its own line: it is what the reviewer checks the source against.
             _sub(_sub(li, "p", class_=t.c("queue__sentence")), "q", e.quote)
+        if e.before:
+            # What changed since the review, word by word: the reviewer re-checks just that.
+            p = _sub(li, "p", class_=t.c("queue__diff"))
+            _sub(p, "span", "Changes since the review: ")
+            for op, text in word_diff(e.before, e.quote):
+                _sub(p, {"=": "span", "-": "del", "+": "ins"}[op], text).tail = " "
         link(li, e.label, e.target)
         if e.edit:
             sep = _sub(li, "span", " · ", class_=t.c("queue__sep"))
