@@ -19,7 +19,7 @@ from .check import FAILABLE_STATUSES, ConfigError, Project, format_result, run_c
 
 #: Subcommands implemented elsewhere: name -> (module, one-line help).
 DELEGATED: dict[str, tuple[str, str]] = {
-    "import": ("citereview.cli.importer", "import references from a Zotero export (CSL-JSON or BibTeX)"),
+    "import": ("citereview.cli.importer", "add references from a Zotero export (FILE) or by --doi / --pmid"),
     "verify": ("citereview.cli.verify", "look up references' identifiers online (--online)"),
 }
 

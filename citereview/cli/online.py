@@ -51,6 +51,8 @@ class LookupFailedError(Exception):
     """
 
     network = False
+    #: The HTTP status of the last answer, when there was one (406: no CSL for this DOI).
+    status: int | None = None
 
 
 class NetworkDownError(LookupFailedError):
@@ -224,12 +226,16 @@ class PoliteClient:
                     self._store(key, 404, None)
                     return 404, None
                 if exc.code not in RETRY_STATUSES:
-                    raise LookupFailedError(f"{host} answered HTTP {exc.code} {exc.reason}") from None
+                    failure = LookupFailedError(f"{host} answered HTTP {exc.code} {exc.reason}")
+                    failure.status = exc.code
+                    raise failure from None
                 retry_wait = retry_after_seconds(exc.headers.get("Retry-After") if exc.headers else None)
                 if retry_wait is not None and retry_wait > self.max_wait:
-                    raise RateLimitedError(
+                    limited = RateLimitedError(
                         f"{host} answered HTTP {exc.code} and asked to wait {retry_wait:.0f} s, more than "
-                        f"the {self.max_wait:.0f} s bound: try again later") from None
+                        f"the {self.max_wait:.0f} s bound (--max-wait): try again later")
+                    limited.status = exc.code
+                    raise limited from None
                 problem, status = f"{host} answered HTTP {exc.code}", exc.code
             except (urllib.error.URLError, TimeoutError, OSError) as exc:
                 down = unreachable_reason(exc, host)
@@ -241,7 +247,7 @@ class PoliteClient:
             if attempt >= self.retries:
                 error = RateLimitedError if status == 429 else LookupFailedError
                 failure = error(f"{problem} (after {attempt + 1} attempts)")
-                failure.network = network
+                failure.network, failure.status = network, status or None
                 raise failure
             wait = self.backoff * (2 ** attempt) if retry_wait is None else retry_wait
             self.sleep(min(wait, self.max_wait))
