@@ -409,9 +409,10 @@ def _verify_dois(refs: list[Reference], client: PoliteClient, crossref_url: str,
         try:
             status, body = client.get_json(url, {}, polite)
         except LookupFailedError as exc:
+            if not isinstance(exc, NetworkDownError):  # that one is the run's closing message
+                report.findings.append(Finding(ref.id, ref.line, "lookup-failed", "Crossref",
+                                               f"DOI {ref.doi}: could not check: {exc}"))
             guard.failed(exc)
-            report.findings.append(Finding(ref.id, ref.line, "lookup-failed", "Crossref",
-                                           f"DOI {ref.doi}: could not check: {exc}"))
             continue
         guard.succeeded()
         report.findings += check_crossref(ref, status, body)
