@@ -511,8 +511,8 @@ def run(args: argparse.Namespace) -> int:
     _print_report(report, str(path), fmt)
     if report.aborted:
         print(f"error: verify --online stopped: {report.aborted}. Check the network connection (or "
-              f"--crossref-url/--eutils-url); {len(report.findings)} finding(s) before stopping are "
-              "shown above, the rest was not checked.", file=sys.stderr)
+              f"--crossref-url/--eutils-url); {len(report.findings)} finding(s) from before it stopped are "
+              "reported, the rest was not checked.", file=sys.stderr)
     return report.exit_code
 
 
