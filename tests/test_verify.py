@@ -7,10 +7,12 @@ esummary records); the server only ever listens on 127.0.0.1, so no test touches
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -321,3 +323,112 @@ def test_command_line_refuses_online_without_contact(api, bib):
     assert result.stderr.startswith("error: verify --online needs a contact e-mail address")
     assert "Traceback" not in result.stderr
     assert api.log == []
+
+
+# --------------------------------------------------------------------------- updates, progress, network
+
+
+@pytest.fixture
+def updates_bib(tmp_path: Path) -> Path:
+    target = tmp_path / "updates.yaml"
+    shutil.copy(FIXTURES / "updates.yaml", target)
+    return target
+
+
+def test_corrections_concerns_and_retraction_watch_records(api, updates_bib, capsys):
+    code, report = _run_json(api, updates_bib, capsys)
+    found = {k: [(f["kind"], f["source"], f["related"], f["origin"]) for f in v]
+             for k, v in _by_key(report).items()}
+    assert code == 1
+    assert found == {
+        "corrected2017ketamine": [("correction", "Crossref", "10.5555/correction.2018", "publisher")],
+        # Deposited twice (publisher and Retraction Watch): one finding naming both sources.
+        "watched2016ketamine": [("retraction", "Crossref", "10.5555/rw.notice.2020", "publisher, retraction-watch")],
+        "registry2015ketamine": [("retraction", "Crossref", "10.5555/rw.only.notice.2019", "retraction-watch")],
+        "editors2018correction": [("correction", "Crossref", "10.5555/corrected.2017", "publisher")],
+        "concerned2019ketamine": [("concern", "PubMed", None, None)],
+        "erratum2019example": [("correction", "PubMed", None, None)],
+        "republished2020ketamine": [("correction", "PubMed", None, None)],
+        "notice2021example": [("notice", "PubMed", None, None)],
+    }
+    messages = {f["key"]: f["message"] for f in report["findings"]}
+    assert messages["registry2015ketamine"] == ("DOI 10.5555/rw.only.2015: Retraction notice 10.5555/rw.only.notice.2019 "
+                                                "(Crossref updated-by, source retraction-watch)")
+    assert messages["republished2020ketamine"] == "PMID 99999908 is marked 'Corrected and Republished Article' in PubMed"
+    assert report["counts"] == {"retraction": 2, "concern": 1, "notice": 1, "correction": 4, "mismatch": 0,
+                                "unresolved": 0, "lookup-failed": 0}
+    assert report["bibliography"] == str(updates_bib) and report["aborted"] is None
+    levels = {f["kind"]: f["level"] for f in report["findings"]}
+    assert levels == {"retraction": "error", "concern": "error", "notice": "error", "correction": "note"}
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_network_down_stops_at_the_first_lookup(bib, capsys):
+    """Nothing listens: the first refused connection ends the run, without retrying each entry."""
+    down = f"http://127.0.0.1:{_closed_port()}"
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--config", default=str(bib.parent / "mkdocs.yml"))
+    verify.add_arguments(parser)
+    args = parser.parse_args(["--bibliography", str(bib), "--online", "--format", "json", "--contact", CONTACT,
+                              "--crossref-url", down, "--eutils-url", down, "--retries", "5", "--rate", "1000",
+                              "--no-cache"])
+    assert verify.run(args) == 2
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert report["aborted"] == f"connection to 127.0.0.1:{down.rsplit(':', 1)[1]} refused"
+    assert (report["checked"], report["findings"], report["exit_code"]) == ({"doi": 1, "pmid": 0}, [], 2)
+    assert report["requests"] == 1, "no retries on a refused connection"
+    assert (f"error: verify --online stopped: connection to 127.0.0.1:{down.rsplit(':', 1)[1]} refused. "
+            "Check the network connection (or --crossref-url/--eutils-url)") in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_timeouts_in_a_row_stop_the_run(bib, capsys):
+    """A host that accepts connections but never answers: three timeouts in a row and the run stops."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--config", default=str(bib.parent / "mkdocs.yml"))
+        verify.add_arguments(parser)
+        args = parser.parse_args(["--bibliography", str(bib), "--online", "--format", "json", "--contact",
+                                  CONTACT, "--crossref-url", url, "--eutils-url", url, "--retries", "0",
+                                  "--timeout", "0.2", "--rate", "1000", "--no-cache", "--no-progress"])
+        assert verify.run(args) == 2
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert [f["kind"] for f in report["findings"]] == ["lookup-failed"] * 3
+    assert report["checked"]["doi"] == 3
+    assert report["aborted"].startswith("3 look-ups in a row failed on the connection")
+    assert captured.err.count("\n") == 1, "--no-progress: only the closing error line"
+
+
+def test_progress_on_stderr_is_short_when_not_a_terminal(api, bib, capsys):
+    code = verify.run(_args(api, bib, "--online"))
+    err = capsys.readouterr().err.splitlines()
+    assert code == 1
+    # 9 DOIs + 3 PMIDs: the first look-up at once, then about every tenth, and the last.
+    assert [re.match(r"verify: checking (\d+)/12 ", line).group(1) for line in err] == ["1", "2", "4", "6", "8", "12"]
+    assert err[0] == "verify: checking 1/12 zarate2006randomized (DOI 10.1001/archpsyc.63.8.856, Crossref)"
+    assert err[-1] == "verify: checking 12/12 PMIDs (PubMed esummary, entries 10-12)"
+
+
+def test_progress_on_a_terminal_rewrites_one_line():
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Terminal()
+    progress = verify.Progress(3, stream=stream)
+    for number in (1, 2, 3):
+        progress.update(number, f"key{number}")
+    progress.close()
+    assert stream.getvalue() == ("\r\x1b[Kverify: checking 1/3 key1\r\x1b[Kverify: checking 2/3 key2"
+                                 "\r\x1b[Kverify: checking 3/3 key3\r\x1b[K")
+    assert "\n" not in stream.getvalue()

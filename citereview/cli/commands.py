@@ -1,8 +1,8 @@
-"""The ``citereview`` command line: ``check``, ``queue``, ``import`` and ``verify``.
+"""The ``citereview`` command line: ``check``, ``queue``, ``import``, ``verify`` and ``watch``.
 
 Exit codes are the contract CI relies on: 0 clean, 1 content errors, 2 usage problems
 (bad options, unreadable ``mkdocs.yml``, a subcommand whose module is not installed).
-``import`` and ``verify`` live in their own modules and are imported only when used, so
+``import``, ``verify`` and ``watch`` live in their own modules and are imported only when used, so
 that ``check`` keeps working in a checkout where they are missing or broken.
 """
 
@@ -19,8 +19,9 @@ from .check import FAILABLE_STATUSES, ConfigError, Project, format_result, run_c
 
 #: Subcommands implemented elsewhere: name -> (module, one-line help).
 DELEGATED: dict[str, tuple[str, str]] = {
-    "import": ("citereview.cli.importer", "import references from a Zotero export (CSL-JSON or BibTeX)"),
+    "import": ("citereview.cli.importer", "add references from a Zotero export (FILE) or by --doi / --pmid"),
     "verify": ("citereview.cli.verify", "look up references' identifiers online (--online)"),
+    "watch": ("citereview.cli.watch", "render the source-watch issue body from verify/check JSON"),
 }
 
 

@@ -1,5 +1,11 @@
 """``citereview import``: add BibTeX or CSL-JSON references to the site's bibliography.
 
+``import FILE`` reads a Zotero/PubMed export; ``import --doi 10.x/y`` and ``import --pmid N``
+fetch one work's metadata (doi.org content negotiation, NCBI E-utilities efetch; see
+:mod:`.lookup`) with the same polite client, contact address and cache as ``verify`` and add
+it the same way. An identifier already in the bibliography is refused before anything is
+asked online, with the existing key to cite instead.
+
 Why it works the way it does:
 
 * Reviewers' work lives in the bibliography's ``review`` blocks and comments, so the file
@@ -41,6 +47,17 @@ from ..core.project import ConfigError, read_mkdocs_config
 from ..core.project import bibliography_path as _bibliography_path
 from ..core.syntax import KEY_RE
 from ..core.textmatch import first_significant_word, key_part, literal_key_part, normalize
+from . import lookup
+from .lookup import DOI_URL, EUTILS_URL
+from .online import (
+    LookupFailedError,
+    NetworkDownError,
+    RateLimitedError,
+    add_client_options,
+    client_from_args,
+    contact_problem,
+    find_contact,
+)
 
 #: The site's key convention: family name, year, first significant title word, optional a/b...
 CONVENTION_KEY_RE = re.compile(r"^[a-z]+\d{4}[a-z]+$")
@@ -453,26 +470,42 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``citereview import``."""
+    """Options of ``citereview import``: a FILE, or one ``--doi``/``--pmid`` fetched online."""
     add_config_option(parser)
-    parser.add_argument("file", metavar="FILE", help="BibTeX (.bib) or CSL-JSON (.json) file to import")
+    parser.add_argument("file", metavar="FILE", nargs="?",
+                        help="BibTeX (.bib) or CSL-JSON (.json) file to import")
+    parser.add_argument("--doi", help="fetch this DOI's metadata from doi.org and add it")
+    parser.add_argument("--pmid", help="fetch this PubMed id's metadata from NCBI E-utilities and add it")
     parser.add_argument("--bibliography", help="bibliography to append to (default: from mkdocs.yml)")
     parser.add_argument("--dry-run", action="store_true", help="print what would be added; write nothing")
     parser.add_argument("--keep-keys", action="store_true",
                         help="keep any valid citation key from the source instead of the site's "
                              "familyYEARword convention")
+    online = parser.add_argument_group("with --doi or --pmid")
+    add_client_options(online)
+    online.add_argument("--doi-url", default=DOI_URL, help="DOI resolver base URL (content negotiation)")
+    online.add_argument("--eutils-url", default=EUTILS_URL, help="NCBI E-utilities base URL")
+
+
+class UsageError(CiteImportError):
+    """The command cannot run as given, or the service could not be reached: exit code 2."""
 
 
 def run(args: argparse.Namespace) -> int:
-    """0 on success (including "nothing new"), 1 on a content error, printed without traceback."""
+    """0 on success (including "nothing new"), 1 on a content error (also: identifier not
+    found, already in the bibliography), 2 when the command cannot run (bad options, no
+    contact address, network unreachable, rate limited); printed without traceback."""
     try:
         return _run(args)
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     except CiteImportError as exc:
         print(exc, file=sys.stderr)
         return 1
 
 
-def _run(args: argparse.Namespace) -> int:
+def _load_bibliography(args: argparse.Namespace) -> tuple[Path, Bibliography]:
     bib_path = bibliography_path(getattr(args, "config", "mkdocs.yml"), getattr(args, "bibliography", None))
     try:
         existing_text = bib_path.read_bytes().decode("utf-8")
@@ -484,9 +517,24 @@ def _run(args: argparse.Namespace) -> int:
         for diag in before.diagnostics:
             print(diag, file=sys.stderr)
         raise CiteImportError(f"{bib_path}:1:1: error: fix the bibliography before importing")
+    return bib_path, before
+
+
+def _run(args: argparse.Namespace) -> int:
+    wanted = [n for n in ("file", "doi", "pmid") if getattr(args, n, None)]
+    if len(wanted) != 1:
+        raise UsageError("error: import needs exactly one of FILE, --doi 10.x/y or --pmid N"
+                         + (f" (got {', '.join(wanted)})" if wanted else ""))
+    if wanted[0] != "file":
+        return _run_identifier(args)
+    bib_path, before = _load_bibliography(args)
     sources = read_source(Path(args.file))
     plan = plan_import(sources, before.references, keep_keys=getattr(args, "keep_keys", False))
-    dry = getattr(args, "dry_run", False)
+    _apply_and_report(plan, bib_path, before, getattr(args, "dry_run", False))
+    return 0
+
+
+def _apply_and_report(plan: Plan, bib_path: Path, before: Bibliography, dry: bool) -> None:
     verb = "would add" if dry else "added"
     for entry in plan.added:
         origin = f" (source key {plan.renamed[entry['id']]})" if entry["id"] in plan.renamed else ""
@@ -502,5 +550,64 @@ def _run(args: argparse.Namespace) -> int:
         apply_plan(bib_path, plan, before)
     print(f"{len(plan.added)} {verb}, {len(plan.skipped)} skipped (already present), "
           f"{len(plan.duplicates)} duplicates (by DOI/PMID)" + (" [dry run]" if dry else ""))
-    return 0
 
+
+def _existing(before: Bibliography, doi: str | None, pmid: str | None) -> Reference | None:
+    for ref in before.references.values():
+        if doi and ref.doi and str(ref.doi).lower() == doi.lower():
+            return ref
+        if pmid and ref.pmid and str(ref.pmid) == pmid:
+            return ref
+    return None
+
+
+def _run_identifier(args: argparse.Namespace) -> int:
+    """``import --doi``/``--pmid``: refuse duplicates before asking anyone, then fetch, plan, write."""
+    doi = lookup.normalise_doi(args.doi) if args.doi else None
+    pmid = lookup.normalise_pmid(args.pmid) if args.pmid else None
+    if args.doi and not doi:
+        raise UsageError(f"error: --doi {args.doi!r} is not a DOI (expected 10.NNNN/suffix)")
+    if args.pmid and not pmid:
+        raise UsageError(f"error: --pmid {args.pmid!r} is not a PubMed id (expected a number)")
+    ident = f"DOI {doi}" if doi else f"PMID {pmid}"
+    bib_path, before = _load_bibliography(args)
+    if (ref := _existing(before, doi, pmid)) is not None:
+        raise CiteImportError(f"{bib_path}:{ref.line}:1: error: {ident} is already in the bibliography as "
+                              f"'{ref.id}': cite it as [@{ref.id}]; nothing was added")
+    config = getattr(args, "config", "mkdocs.yml") or "mkdocs.yml"
+    contact = find_contact(args, read_site_config(config))
+    problem = contact_problem(contact, f"import --{'doi' if doi else 'pmid'}", config)
+    if problem or not contact:
+        raise UsageError(str(problem))
+    client = client_from_args(args, contact, "bibliography import")
+    service = "doi.org" if doi else "NCBI E-utilities"
+    try:
+        if doi:
+            fetched = lookup.fetch_doi(client, doi, getattr(args, "doi_url", DOI_URL))
+        else:
+            fetched = lookup.fetch_pmid(client, str(pmid), getattr(args, "eutils_url", EUTILS_URL))
+    except lookup.NotFoundError as exc:
+        raise CiteImportError(f"error: {exc}: check it for typos; nothing was added") from None
+    except lookup.UnusableRecordError as exc:
+        raise CiteImportError(f"error: {exc}; nothing was added") from None
+    except NetworkDownError as exc:
+        raise UsageError(f"error: cannot import {ident}: {exc}. Check the network connection (or "
+                         f"--{'doi' if doi else 'eutils'}-url); nothing was added") from None
+    except RateLimitedError as exc:
+        raise UsageError(f"error: cannot import {ident}: {service} is rate limiting requests ({exc}); "
+                         "try again later; nothing was added") from None
+    except LookupFailedError as exc:
+        hint = (": this DOI's registration agency offers no CSL metadata; import it from a CSL-JSON or "
+                "BibTeX export instead (citereview import FILE)") if exc.status == 406 else ""
+        raise UsageError(f"error: cannot import {ident}: {exc}{hint}; nothing was added") from None
+    for warning in fetched.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    plan = plan_import([(fetched.item, "", 1)], before.references)
+    if plan.duplicates or plan.skipped:
+        existing_id = plan.duplicates[0][1] if plan.duplicates else plan.skipped[0]
+        why = f"same {plan.duplicates[0][2]}" if plan.duplicates else "same key and title"
+        line = before.references[existing_id].line
+        raise CiteImportError(f"{bib_path}:{line}:1: error: {ident} is already in the bibliography as "
+                              f"'{existing_id}' ({why}): cite it as [@{existing_id}]; nothing was added")
+    _apply_and_report(plan, bib_path, before, getattr(args, "dry_run", False))
+    return 0

@@ -3,70 +3,81 @@
 Reviewers decide; this command only reports. It never writes the bibliography. For each
 reference with a DOI it asks the Crossref REST API, and for each PMID NCBI E-utilities
 (esummary, batched), then compares title, year and first author's family name loosely (see
-:mod:`citereview.textmatch`) and reports:
+:mod:`citereview.textmatch`) and reports, each as one finding ``kind``:
 
-* mismatches (field, ours vs theirs), identifiers that do not resolve (404 / unknown PMID),
-* retractions, withdrawals and expressions of concern: Crossref ``updated-by`` on the cited
-  work, ``update-to`` when the cited DOI is itself the notice, titles prefixed
-  "RETRACTED:", and PubMed publication types such as "Retracted Publication".
+* ``mismatch`` (field, ours vs theirs, including a DOI that PubMed gives differently) and
+  ``unresolved`` (404 at Crossref, a PMID PubMed does not know);
+* ``retraction`` (also withdrawal, removal), ``concern`` (expression of concern) and
+  ``correction`` (correction, erratum, corrigendum...): Crossref ``updated-by`` on the cited
+  work, whether deposited by the publisher or coming from the Retraction Watch database
+  (``source: retraction-watch``), titles prefixed "RETRACTED:", and PubMed publication types
+  ("Retracted Publication", "Expression of Concern", "Published Erratum", "Corrected and
+  Republished Article");
+* ``notice``: the cited DOI/PMID is itself a retraction notice or an expression of concern
+  (Crossref ``update-to``, PubMed "Retraction of Publication");
+* ``lookup-failed``: a service answered with an error after the retries.
 
-Why the HTTP layer looks the way it does: both services ask for politeness. Every request
-carries a contact address (Crossref ``mailto`` and User-Agent, NCBI ``tool``/``email``), goes
-through a per-host token bucket (default 3 requests/s, NCBI's limit without an API key),
-is retried with exponential backoff on 429/5xx honouring ``Retry-After``, and is cached on
-disk (one JSON file per URL hash, with an expiry) so that a rerun asks nothing again.
+The HTTP client (contact address, rate limit, retries, cache) is :mod:`.online`. Progress goes
+to stderr ("checking 12/158 key ..."), and a host that cannot be resolved or connected to stops
+the run at the first attempt instead of failing every entry in turn.
 
 Exit codes: 0 all checked and fine (or no ``--online``), 1 a finding (mismatch, unresolved
-identifier, retraction or concern), 2 nothing found but some look-ups failed or the command
-could not run (no contact address, unknown ``--keys``).
+identifier, retraction, concern or cited notice), 2 nothing found but some look-ups failed, the
+network is unreachable, or the command could not run (no contact address, unknown ``--keys``).
 """
 
 from __future__ import annotations
 
 import argparse
-import email.utils
-import hashlib
 import html
 import json
-import os
+import math
 import re
 import sys
-import tempfile
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from .. import __version__
 from ..core.bibliography import Bibliography, parse_bibliography
 from ..core.model import Reference
 from ..core.textmatch import family_from_pubmed, normalize, titles_match
 from .importer import CiteImportError, add_config_option, bibliography_path, read_site_config
+from .online import (  # noqa: F401 - re-exported: callers and tests use them from here
+    CONTACT_ENV,
+    EMAIL_RE,
+    RETRY_STATUSES,
+    LookupFailedError,
+    NetworkDownError,
+    PoliteClient,
+    TokenBucket,
+    add_client_options,
+    client_from_args,
+    contact_problem,
+    find_contact,
+    retry_after_seconds,
+)
 
 CROSSREF_URL = "https://api.crossref.org"
 EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
-CONTACT_ENV = "CITEREVIEW_CONTACT"
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 PUBMED_BATCH = 100
+#: Connection failures (timeouts, resets) in a row after which the run stops.
+MAX_NETWORK_FAILURES = 3
 #: Crossref update types that withdraw a work, and those that only warn about it.
 RETRACTION_TYPES = frozenset({"retraction", "partial-retraction", "withdrawal", "removal"})
 CONCERN_TYPES = frozenset({"expression-of-concern"})
-CORRECTION_TYPES = frozenset({"correction", "erratum", "corrigendum", "addendum", "clarification"})
+CORRECTION_TYPES = frozenset({"correction", "erratum", "corrigendum", "addendum", "clarification",
+                              "partial-correction"})
 #: PubMed publication types (esummary ``pubtype``).
 PUBMED_RETRACTED = frozenset({"retracted publication", "withdrawn publication"})
 PUBMED_NOTICE = frozenset({"retraction of publication"})
 PUBMED_CONCERN = frozenset({"expression of concern"})
+PUBMED_CORRECTED = frozenset({"published erratum", "corrected and republished article"})
 #: Findings that make the exit code 1.
 FAILING_KINDS = frozenset({"mismatch", "unresolved", "retraction", "concern", "notice"})
-
-
-class LookupFailedError(Exception):
-    """A request that could not be completed (network, HTTP error, not JSON)."""
+#: Every finding kind, in the order reports list them.
+KINDS = ("retraction", "concern", "notice", "correction", "mismatch", "unresolved", "lookup-failed")
 
 
 @dataclass
@@ -82,6 +93,7 @@ class Finding:
     ours: str | None = None
     theirs: str | None = None
     related: str | None = None  # DOI of the retraction notice / retracted work
+    origin: str | None = None  # who recorded an update: "publisher", "retraction-watch", ...
 
     @property
     def level(self) -> str:
@@ -93,158 +105,11 @@ class Finding:
         return f"{path}:{self.line}:1: {self.level}: {self.key}: {self.message}"
 
 
-# --------------------------------------------------------------------------- HTTP
-
-
-class TokenBucket:
-    """At most ``rate`` requests per second on average, bursts of at most ``capacity``."""
-
-    def __init__(self, rate: float, capacity: float = 1.0,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
-        self.rate = rate
-        self.capacity = capacity
-        self.tokens = capacity
-        self.clock = clock
-        self.sleep = sleep
-        self.updated = clock()
-
-    def acquire(self) -> float:
-        """Take one token, sleeping until one is available; returns the time slept."""
-        now = self.clock()
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        waited = 0.0
-        if self.tokens < 1.0:
-            waited = (1.0 - self.tokens) / self.rate
-            self.sleep(waited)
-            self.updated = self.clock()
-            self.tokens = 1.0
-        self.tokens -= 1.0
-        return waited
-
-
-def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
-    """``Retry-After`` is either delta-seconds or an HTTP date (RFC 9110, 10.2.3)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-class PoliteClient:
-    """GET JSON with contact details, rate limit, retries, timeouts and an on-disk cache."""
-
-    def __init__(self, contact: str, cache_dir: str | Path | None = ".cache/citereview", rate: float = 3.0,
-                 timeout: float = 10.0, retries: int = 2, cache_days: float = 7.0,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
-                 max_wait: float = 120.0, backoff: float = 1.0):
-        self.contact = contact
-        self.cache_dir = Path(cache_dir) if cache_dir else None
-        self.rate = rate
-        self.timeout = timeout
-        self.retries = retries
-        self.cache_seconds = cache_days * 86400
-        self.sleep = sleep
-        self.clock = clock
-        self.max_wait = max_wait
-        self.backoff = backoff
-        self.buckets: dict[str, TokenBucket] = {}
-        self.user_agent = f"citereview/{__version__} (bibliography checker; mailto:{contact})"
-        #: Requests actually sent (not served from cache), for the summary line.
-        self.sent = 0
-
-    def _cache_file(self, key: str) -> Path | None:
-        if not self.cache_dir:
-            return None
-        return self.cache_dir / (hashlib.sha256(key.encode("utf-8")).hexdigest() + ".json")
-
-    def _cached(self, key: str) -> tuple[int, Any] | None:
-        path = self._cache_file(key)
-        if path is None or not path.is_file():
-            return None
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if not isinstance(data, dict) or data.get("key") != key:
-            return None
-        if time.time() - float(data.get("stored", 0)) > self.cache_seconds:
-            return None
-        return int(data["status"]), data.get("body")
-
-    def _store(self, key: str, status: int, body: Any) -> None:
-        path = self._cache_file(key)
-        if path is None:
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        record = {"key": key, "status": status, "stored": time.time(), "body": body}
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=str(path.parent))
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(record, handle)
-        os.replace(tmp, path)
-
-    def get_json(self, url: str, params: dict[str, str], polite: dict[str, str]) -> tuple[int, Any]:
-        """(status, parsed JSON) for 200, (404, None) for not found; raises LookupFailedError.
-
-        ``params`` identify the resource (and the cache entry); ``polite`` carry the contact
-        details, so changing the address does not invalidate the cache.
-        """
-        key = url + ("?" + urllib.parse.urlencode(sorted(params.items())) if params else "")
-        cached = self._cached(key)
-        if cached is not None:
-            return cached
-        full = url + "?" + urllib.parse.urlencode({**params, **polite})
-        host = urllib.parse.urlsplit(url).netloc
-        bucket = self.buckets.setdefault(host, TokenBucket(self.rate, clock=self.clock, sleep=self.sleep))
-        request = urllib.request.Request(full, headers={"User-Agent": self.user_agent,
-                                                        "Accept": "application/json"})
-        attempt = 0
-        while True:
-            bucket.acquire()
-            self.sent += 1
-            retry_wait: float | None = None
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    raw = response.read()
-                try:
-                    body = json.loads(raw.decode("utf-8"))
-                except (UnicodeDecodeError, ValueError):
-                    raise LookupFailedError(f"{host} answered with something that is not JSON") from None
-                self._store(key, 200, body)
-                return 200, body
-            except urllib.error.HTTPError as exc:
-                if exc.code == 404:
-                    self._store(key, 404, None)
-                    return 404, None
-                if exc.code not in RETRY_STATUSES:
-                    raise LookupFailedError(f"{host} answered HTTP {exc.code} {exc.reason}") from None
-                retry_wait = retry_after_seconds(exc.headers.get("Retry-After") if exc.headers else None)
-                problem = f"HTTP {exc.code}"
-            except (urllib.error.URLError, TimeoutError, OSError) as exc:
-                reason = getattr(exc, "reason", exc)
-                problem = f"cannot reach {host}: {reason}"
-            if attempt >= self.retries:
-                raise LookupFailedError(f"{problem} (after {attempt + 1} attempts)")
-            wait = self.backoff * (2 ** attempt) if retry_wait is None else retry_wait
-            self.sleep(min(wait, self.max_wait))
-            attempt += 1
-
-
 # --------------------------------------------------------------------------- comparison
 
 
 def _our_year(ref: Reference) -> int | None:
-    parts = (ref.csl.get("issued") or {}).get("date-parts") or [[]]
-    try:
-        return int(parts[0][0])
-    except (IndexError, TypeError, ValueError):
-        return None
+    return _year_of(ref.csl.get("issued"))
 
 
 def _our_first_author(ref: Reference) -> str | None:
@@ -335,22 +200,52 @@ def check_crossref(ref: Reference, status: int, body: Any) -> list[Finding]:
     first_name = (first.get("family") or first.get("name")) if first else None
     years = [_year_of(msg.get(k)) for k in ("issued", "published", "published-print", "published-online")]
     findings += _compare(ref, "Crossref", ident, title, subtitle, years, first_name)
-    for update in msg.get("updated-by") or []:
-        kind = _kind(str(update.get("type", ""))) if isinstance(update, dict) else None
-        if not kind:
+    findings += _updates(ref, ident, msg)
+    return findings
+
+
+def _relations(msg: dict[str, Any], name: str) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """``updated-by``/``update-to`` entries grouped by (finding kind, related DOI).
+
+    The same retraction is often listed twice, once deposited by the publisher and once from
+    the Retraction Watch database (``source: retraction-watch``); a reviewer needs one line
+    naming both sources, not two findings.
+    """
+    grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for update in msg.get(name) or []:
+        if not isinstance(update, dict):
             continue
-        notice = update.get("DOI") or "?"
-        label = update.get("label") or str(update.get("type"))
-        findings.append(Finding(ref.id, ref.line, kind, "Crossref",
-                                f"{ident}: {label} notice {notice} (Crossref updated-by)", related=notice))
-    for update in msg.get("update-to") or []:
-        kind = _kind(str(update.get("type", ""))) if isinstance(update, dict) else None
+        kind = _kind(str(update.get("type", "")))
+        if kind:
+            grouped.setdefault((kind, str(update.get("DOI") or "?")), []).append(update)
+    return grouped
+
+
+def _origin(updates: list[dict[str, Any]]) -> str | None:
+    sources = sorted({str(u["source"]) for u in updates if u.get("source")})
+    return ", ".join(sources) or None
+
+
+def _updates(ref: Reference, ident: str, msg: dict[str, Any]) -> list[Finding]:
+    """Retractions, concerns and corrections of the cited work, and notices cited as works."""
+    findings = []
+    for (kind, notice), updates in _relations(msg, "updated-by").items():
+        label = updates[0].get("label") or str(updates[0].get("type"))
+        origin = _origin(updates)
+        via = f"Crossref updated-by, source {origin}" if origin else "Crossref updated-by"
+        findings.append(Finding(ref.id, ref.line, kind, "Crossref", f"{ident}: {label} notice {notice} ({via})",
+                                related=notice, origin=origin))
+    for (kind, target), updates in _relations(msg, "update-to").items():
+        label = str(updates[0].get("label") or updates[0].get("type")).lower()
+        origin = _origin(updates)
         if kind in ("retraction", "concern"):
-            target = update.get("DOI") or "?"
-            label = update.get("label") or str(update.get("type"))
             findings.append(Finding(ref.id, ref.line, "notice", "Crossref",
-                                    f"{ident} is itself a {label.lower()} notice for {target}: cite the "
-                                    "original work and record its status", related=target))
+                                    f"{ident} is itself a {label} notice for {target}: cite the "
+                                    "original work and record its status", related=target, origin=origin))
+        else:
+            findings.append(Finding(ref.id, ref.line, "correction", "Crossref",
+                                    f"{ident} is itself a {label} notice for {target} (Crossref update-to)",
+                                    related=target, origin=origin))
     return findings
 
 
@@ -388,9 +283,9 @@ def check_pubmed(ref: Reference, summary: dict[str, Any] | None) -> list[Finding
                                     "its status"))
         elif lower in PUBMED_CONCERN:
             findings.append(Finding(ref.id, ref.line, "concern", "PubMed", f"{ident} is marked {pubtype!r}"))
-        elif lower == "published erratum":
+        elif lower in PUBMED_CORRECTED:
             findings.append(Finding(ref.id, ref.line, "correction", "PubMed",
-                                    f"{ident} is an erratum ({pubtype!r})"))
+                                    f"{ident} is marked {pubtype!r} in PubMed"))
     return findings
 
 
@@ -405,71 +300,154 @@ class Report:
     dois: int = 0
     pmids: int = 0
     requests: int = 0
+    #: Why the run stopped early (network unreachable), or None when every look-up was tried.
+    aborted: str | None = None
 
     @property
     def exit_code(self) -> int:
+        if self.aborted:
+            return 2
         if any(f.kind in FAILING_KINDS for f in self.findings):
             return 1
         return 2 if any(f.kind == "lookup-failed" for f in self.findings) else 0
 
+    def counts(self) -> dict[str, int]:
+        """Findings per kind, every kind listed (0 included) so that consumers need no defaults."""
+        return {kind: sum(1 for f in self.findings if f.kind == kind) for kind in KINDS}
+
+
+class Progress:
+    """"checking 12/158 key ..." on stderr while the look-ups run.
+
+    On a terminal one line is rewritten in place; in a CI log (not a TTY) about ten lines are
+    printed in all, the first at once, so that a slow or hanging run shows what it is doing
+    without flooding the log.
+    """
+
+    def __init__(self, total: int, stream: TextIO | None = None, enabled: bool = True):
+        self.total = total
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = enabled and total > 0
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.step = max(1, math.ceil(total / 10))
+        self.shown = -1
+        self.dirty = False
+
+    def update(self, done: int, label: str) -> None:
+        """Announce look-up number ``done`` (1-based) of ``total``, about to start."""
+        if not self.enabled:
+            return
+        text = f"verify: checking {done}/{self.total} {label}"
+        if self.tty:
+            self.stream.write("\r\x1b[K" + text)
+            self.dirty = True
+        elif self.shown < 0 or done == self.total or done // self.step > self.shown // self.step:
+            self.stream.write(text + "\n")
+        else:
+            return
+        self.shown = done
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.dirty:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.dirty = False
+
+
+class _StopRunError(Exception):
+    """Raised inside :func:`verify_references` to end the run; carries the reason."""
+
+
+class _Guard:
+    """Stops the run on an unreachable host, or after several connection failures in a row."""
+
+    def __init__(self) -> None:
+        self.in_a_row = 0
+
+    def failed(self, exc: LookupFailedError) -> None:
+        if isinstance(exc, NetworkDownError):
+            raise _StopRunError(str(exc))
+        self.in_a_row = self.in_a_row + 1 if exc.network else 0
+        if self.in_a_row >= MAX_NETWORK_FAILURES:
+            raise _StopRunError(f"{self.in_a_row} look-ups in a row failed on the connection (last: {exc})")
+
+    def succeeded(self) -> None:
+        self.in_a_row = 0
+
 
 def verify_references(refs: list[Reference], client: PoliteClient, crossref_url: str = CROSSREF_URL,
-                      eutils_url: str = EUTILS_URL) -> Report:
-    """Look up every DOI and PMID of ``refs`` and compare; never touches the bibliography."""
+                      eutils_url: str = EUTILS_URL, progress: Progress | None = None) -> Report:
+    """Look up every DOI and PMID of ``refs`` and compare; never touches the bibliography.
+
+    When the network turns out to be unreachable the report comes back with ``aborted`` set
+    and the findings gathered so far.
+    """
     report = Report()
-    polite_crossref = {"mailto": client.contact}
-    for ref in refs:
-        if not ref.doi:
-            continue
+    with_doi = [r for r in refs if r.doi]
+    with_pmid = [r for r in refs if r.pmid]
+    progress = progress or Progress(len(with_doi) + len(with_pmid), enabled=False)
+    guard = _Guard()
+    try:
+        _verify_dois(with_doi, client, crossref_url, report, progress, guard)
+        _verify_pmids(with_pmid, client, eutils_url, report, progress, guard, offset=len(with_doi))
+    except _StopRunError as stop:
+        report.aborted = str(stop)
+    finally:
+        progress.close()
+    report.requests = client.sent
+    return report
+
+
+def _verify_dois(refs: list[Reference], client: PoliteClient, crossref_url: str, report: Report,
+                 progress: Progress, guard: _Guard) -> None:
+    polite = {"mailto": client.contact}
+    for number, ref in enumerate(refs, 1):
+        progress.update(number, f"{ref.id} (DOI {ref.doi}, Crossref)")
         report.dois += 1
-        url = f"{crossref_url.rstrip('/')}/works/{urllib.parse.quote(ref.doi, safe='/')}"
+        url = f"{crossref_url.rstrip('/')}/works/{urllib.parse.quote(str(ref.doi), safe='/')}"
         try:
-            status, body = client.get_json(url, {}, polite_crossref)
+            status, body = client.get_json(url, {}, polite)
         except LookupFailedError as exc:
-            report.findings.append(Finding(ref.id, ref.line, "lookup-failed", "Crossref",
-                                           f"DOI {ref.doi}: could not check: {exc}"))
+            if not isinstance(exc, NetworkDownError):  # that one is the run's closing message
+                report.findings.append(Finding(ref.id, ref.line, "lookup-failed", "Crossref",
+                                               f"DOI {ref.doi}: could not check: {exc}"))
+            guard.failed(exc)
             continue
+        guard.succeeded()
         report.findings += check_crossref(ref, status, body)
 
-    with_pmid = [r for r in refs if r.pmid]
-    report.pmids = len(with_pmid)
-    polite_ncbi = {"tool": "citereview", "email": client.contact}
-    ids = sorted({str(r.pmid) for r in with_pmid}, key=int)
+
+def _verify_pmids(refs: list[Reference], client: PoliteClient, eutils_url: str, report: Report,
+                  progress: Progress, guard: _Guard, offset: int) -> None:
+    polite = {"tool": "citereview", "email": client.contact}
+    ids = sorted({str(r.pmid) for r in refs}, key=int)
     summaries: dict[str, Any] = {}
     failed: dict[str, str] = {}
     for start in range(0, len(ids), PUBMED_BATCH):
         batch = ids[start:start + PUBMED_BATCH]
+        first, last = offset + start + 1, offset + start + len(batch)
+        span = f"{first}-{last}" if last > first else str(first)
+        progress.update(last, f"PMIDs (PubMed esummary, entries {span})")
         params = {"db": "pubmed", "id": ",".join(batch), "retmode": "json"}
         try:
-            status, body = client.get_json(f"{eutils_url.rstrip('/')}/esummary.fcgi", params, polite_ncbi)
+            status, body = client.get_json(f"{eutils_url.rstrip('/')}/esummary.fcgi", params, polite)
             if status != 200 or not isinstance(body, dict) or not isinstance(body.get("result"), dict):
                 raise LookupFailedError(f"unexpected esummary answer (HTTP {status})")
         except LookupFailedError as exc:
+            guard.failed(exc)
             failed.update(dict.fromkeys(batch, str(exc)))
             continue
+        guard.succeeded()
         summaries.update({k: v for k, v in body["result"].items() if k != "uids" and isinstance(v, dict)})
-    for ref in with_pmid:
+    for ref in refs:
         pmid = str(ref.pmid)
+        report.pmids += 1
         if pmid in failed:
             report.findings.append(Finding(ref.id, ref.line, "lookup-failed", "PubMed",
                                            f"PMID {pmid}: could not check: {failed[pmid]}"))
         else:
             report.findings += check_pubmed(ref, summaries.get(pmid))
-    report.requests = client.sent
-    return report
-
-
-def find_contact(args: argparse.Namespace, site: dict[str, Any]) -> str | None:
-    """``--contact``, else $CITEREVIEW_CONTACT, else mkdocs.yml ``extra: citereview: contact:``."""
-    if getattr(args, "contact", None):
-        return str(args.contact).strip()
-    if os.environ.get(CONTACT_ENV):
-        return os.environ[CONTACT_ENV].strip()
-    extra = site.get("extra") or {}
-    section = extra.get("citereview") if isinstance(extra, dict) else None
-    if isinstance(section, dict) and section.get("contact"):
-        return str(section["contact"]).strip()
-    return None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -478,18 +456,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--online", action="store_true",
                         help="query Crossref and PubMed (without it, only list what would be checked)")
     parser.add_argument("--bibliography", help="bibliography to check (default: from mkdocs.yml)")
-    parser.add_argument("--contact", help=f"e-mail address sent to Crossref/NCBI (or ${CONTACT_ENV}, "
-                                          "or mkdocs.yml extra.citereview.contact)")
-    parser.add_argument("--cache-dir", default=".cache/citereview", help="on-disk response cache")
-    parser.add_argument("--cache-days", type=float, default=7.0, help="cache expiry in days (default 7)")
-    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    parser.add_argument("--rate", type=float, default=3.0, help="max requests per second per host (default 3)")
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default 10)")
-    parser.add_argument("--retries", type=int, default=2, help="retries on 429/5xx/network errors (default 2)")
+    add_client_options(parser)
     parser.add_argument("--crossref-url", default=CROSSREF_URL, help="Crossref REST API base URL")
     parser.add_argument("--eutils-url", default=EUTILS_URL, help="NCBI E-utilities base URL")
     parser.add_argument("--keys", help="comma-separated ids to check (default: all)")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    parser.add_argument("--no-progress", action="store_true", help="do not report progress on stderr")
 
 
 def _select(bib: Bibliography, keys: str | None) -> tuple[list[Reference], list[str]]:
@@ -527,19 +499,20 @@ def run(args: argparse.Namespace) -> int:
     if not getattr(args, "online", False):
         return _dry(refs, path, fmt)
     contact = find_contact(args, site)
-    if not contact or not EMAIL_RE.match(contact):
-        shown = f" ({contact!r} is not an e-mail address)" if contact else ""
-        print(f"error: verify --online needs a contact e-mail address{shown}: Crossref and NCBI ask "
-              f"every client to identify itself. Pass --contact you@example.org, set ${CONTACT_ENV}, or "
-              f"add to {config}:\n  extra:\n    citereview:\n      contact: you@example.org", file=sys.stderr)
+    problem = contact_problem(contact, "verify --online", config)
+    if problem or not contact:
+        print(problem, file=sys.stderr)
         return 2
-    cache = None if getattr(args, "no_cache", False) else getattr(args, "cache_dir", ".cache/citereview")
-    client = PoliteClient(contact, cache_dir=cache, rate=max(float(getattr(args, "rate", 3.0)), 0.01),
-                          timeout=float(getattr(args, "timeout", 10.0)), retries=int(getattr(args, "retries", 2)),
-                          cache_days=float(getattr(args, "cache_days", 7.0)))
+    client = client_from_args(args, contact, "bibliography checker")
+    total = sum(1 for r in refs if r.doi) + sum(1 for r in refs if r.pmid)
+    progress = Progress(total, enabled=not getattr(args, "no_progress", False))
     report = verify_references(refs, client, getattr(args, "crossref_url", CROSSREF_URL),
-                               getattr(args, "eutils_url", EUTILS_URL))
+                               getattr(args, "eutils_url", EUTILS_URL), progress)
     _print_report(report, str(path), fmt)
+    if report.aborted:
+        print(f"error: verify --online stopped: {report.aborted}. Check the network connection (or "
+              f"--crossref-url/--eutils-url); {len(report.findings)} finding(s) from before it stopped are "
+              "reported, the rest was not checked.", file=sys.stderr)
     return report.exit_code
 
 
@@ -563,16 +536,15 @@ def _dry(refs: list[Reference], path: Path, fmt: str) -> int:
 
 def _print_report(report: Report, path: str, fmt: str) -> None:
     if fmt == "json":
-        print(json.dumps({"online": True, "checked": {"doi": report.dois, "pmid": report.pmids},
+        print(json.dumps({"online": True, "bibliography": path,
+                          "checked": {"doi": report.dois, "pmid": report.pmids},
                           "requests": report.requests, "exit_code": report.exit_code,
+                          "aborted": report.aborted, "counts": report.counts(),
                           "findings": [{**asdict(f), "level": f.level} for f in report.findings]},
                          indent=2, ensure_ascii=False))
         return
     for finding in report.findings:
         print(finding.format(path))
-    counts: dict[str, int] = {}
-    for finding in report.findings:
-        counts[finding.kind] = counts.get(finding.kind, 0) + 1
-    detail = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no findings"
+    detail = ", ".join(f"{n} {k}" for k, n in report.counts().items() if n) or "no findings"
     print(f"checked {report.dois} DOI(s) and {report.pmids} PMID(s) with {report.requests} request(s) "
-          f"(the rest from cache): {detail}")
+          f"(the rest from cache): {detail}" + (" [stopped early]" if report.aborted else ""))
