@@ -43,8 +43,12 @@ class CheckResult:
 
 
 def run_check(project: Project, *, fail_on: Iterable[str] = (), changed: Iterable[str] | None = None,
-              today: _dt.date | None = None) -> CheckResult:
-    """All diagnostics, sorted by file and position. Content problems never raise."""
+              today: _dt.date | None = None, lines: dict[str, set[int]] | None = None) -> CheckResult:
+    """All diagnostics, sorted by file and position. Content problems never raise.
+
+    ``lines`` (changed line numbers per displayed file, from ``git diff``): keep only what
+    the change touches (:func:`citereview.cli.diffscope.touched`); errors always stay.
+    """
     fail_on = set(fail_on)
     only = project.changed_pages(changed)
     bib_display = project.display(project.bibliography)
@@ -62,6 +66,10 @@ def run_check(project: Project, *, fail_on: Iterable[str] = (), changed: Iterabl
     findings = site_findings(bib, pages, bib_display=bib_display, page_display=project.page_display,
                              today=today, changed=only, bibliography_changed=project.bibliography_changed(changed),
                              book=book)
+    if lines is not None:
+        from .diffscope import touched
+
+        findings = [f for f in findings if touched(_gate(f, fail_on), lines)]
     out = [_gate(f, fail_on).diagnostic() for f in findings]
     out += _formatting_problems(bib, str(options.get("style") or "american-medical-association"), bib_display)
     return CheckResult(out)

@@ -21,6 +21,7 @@ from .check import FAILABLE_STATUSES, ConfigError, Project, format_result, run_c
 DELEGATED: dict[str, tuple[str, str]] = {
     "import": ("citereview.cli.importer", "add references from a Zotero export (FILE) or by --doi / --pmid"),
     "verify": ("citereview.cli.verify", "look up references' identifiers online (--online)"),
+    "review": ("citereview.cli.review", "check claims against their sources and record the verdicts"),
     "watch": ("citereview.cli.watch", "render the source-watch issue body from verify/check JSON"),
 }
 
@@ -66,6 +67,9 @@ def build_parser(delegate: str | None = None, module: ModuleType | None = None) 
                        help="comma-separated statuses whose citations are errors, e.g. disputed,retracted")
     check.add_argument("--changed", nargs="+", metavar="FILE",
                        help="only report page diagnostics for these files (pull requests)")
+    check.add_argument("--base", metavar="REF",
+                       help="with --changed: report only what changed since git REF touches (errors, claims "
+                            "on changed lines, reviews the change invalidates)")
     check.add_argument("--min-level", choices=LEVELS, default="notice",
                        help="hide diagnostics below this level (default: show notices too)")
 
@@ -75,6 +79,9 @@ def build_parser(delegate: str | None = None, module: ModuleType | None = None) 
                        help="text for a terminal, markdown for $GITHUB_STEP_SUMMARY")
     queue.add_argument("--changed", nargs="+", metavar="FILE",
                        help="only items on these pages (and references they cite)")
+    queue.add_argument("--base", metavar="REF",
+                       help="lead with the reviews the change since git REF invalidates and the new claims "
+                            "it adds")
 
     for name, (_, help_text) in DELEGATED.items():
         # Listed in --help always; its options exist only once its module is imported.
@@ -87,7 +94,8 @@ def build_parser(delegate: str | None = None, module: ModuleType | None = None) 
 
 def _cmd_check(args: argparse.Namespace) -> int:
     project = Project.load(args.config)
-    result = run_check(project, fail_on=args.fail_on, changed=args.changed)
+    lines = _changed_lines(args.base, args.changed)
+    result = run_check(project, fail_on=args.fail_on, changed=args.changed, lines=lines)
     keep = LEVELS[: LEVELS.index(args.min_level) + 1]
     shown = type(result)([d for d in result.diagnostics if d.level in keep or d.level == "error"])
     text = format_result(shown, args.format)
@@ -101,9 +109,22 @@ def _cmd_queue(args: argparse.Namespace) -> int:
     from .queue import render_markdown, render_text
 
     project = Project.load(args.config)
+    lines = _changed_lines(args.base, args.changed)
     q = project_queue(project, changed=args.changed)
-    sys.stdout.write(render_markdown(q, project.config) if args.format == "markdown" else render_text(q))
+    sys.stdout.write(render_markdown(q, project.config, lines=lines) if args.format == "markdown"
+                     else render_text(q, lines=lines))
     return 0
+
+
+def _changed_lines(base: str | None, changed: list[str] | None) -> dict[str, set[int]] | None:
+    from .diffscope import DiffError, changed_lines
+
+    if base is None:
+        return None
+    try:
+        return changed_lines(base, changed or ())
+    except DiffError as exc:
+        raise ConfigError("--base", str(exc)) from exc
 
 
 def _cmd_delegate(args: argparse.Namespace, module: ModuleType) -> int:

@@ -272,6 +272,14 @@ def _bib_edit(q: Queue) -> str | None:
 
 
 
+def change_items(q: Queue, lines: dict[str, set[int]]) -> tuple[list[Item], list[Item]]:
+    """What a change does to the review work: the reviews it invalidates (claims changed
+    since their review) and the new or edited claims that nobody reviewed, on changed lines."""
+    invalidated = [i for i in q.items if i.code == "cite" and i.status == "stale"]
+    new = [i for i in q.items if i.code == "cite" and i.status == "unreviewed" and i.line in lines.get(i.file, ())]
+    return invalidated, new
+
+
 def counts_by_status(q: Queue) -> Counter[str]:
     """Flagged citations per status (handy for tests and summaries)."""
     return Counter(i.status for i in q.of("cite"))

@@ -124,8 +124,9 @@ def mask_code(text: str, front_matter: bool = True) -> str:
     return masked
 
 
-def _sentence_around(text: str, start: int, end: int) -> str:
-    """The sentence (or table row / list item) that a citation at ``start`` supports.
+def _sentences_in(text: str, start: int, end: int) -> tuple[list[str], int]:
+    """The sentences of the unit (paragraph, table row or list item) holding ``start:end``,
+    raw, and the index of the one holding ``start``.
 
     Prose is often wrapped over several lines, so the sentence is looked for in the whole
     paragraph; a table row or a list item stands on its own line and is its own unit.
@@ -141,13 +142,31 @@ def _sentence_around(text: str, start: int, end: int) -> str:
         block_end = len(text) if found == -1 else found
     block = text[block_start:block_end].replace("\n", " ")
     offset = start - block_start
+    pieces = _SENTENCE_END_RE.split(block)
     pos = 0
-    for piece in _SENTENCE_END_RE.split(block):
+    for i, piece in enumerate(pieces):
         idx = block.find(piece, pos)
         if idx <= offset <= idx + len(piece):
-            return _tidy(piece)
+            return pieces, i
         pos = idx + len(piece)
-    return _tidy(block)
+    return [block], 0
+
+
+def _sentence_around(text: str, start: int, end: int) -> str:
+    """The sentence (or table row / list item) that a citation at ``start`` supports."""
+    pieces, i = _sentences_in(text, start, end)
+    return _tidy(pieces[i])
+
+
+def sentence_context(text: str, line: int, col: int) -> tuple[str, str, str]:
+    """The sentence holding the citation at ``line``/``col`` (1-based) with the sentences
+    before and after it in its paragraph, citation markup removed (for reviewers)."""
+    lines = text.split("\n")
+    start = sum(len(x) + 1 for x in lines[: line - 1]) + col - 1
+    pieces, i = _sentences_in(text, start, start + 1)
+    before = _tidy(pieces[i - 1]) if i > 0 else ""
+    after = _tidy(pieces[i + 1]) if i + 1 < len(pieces) else ""
+    return before, _tidy(pieces[i]), after
 
 
 def _tidy(s: str) -> str:
