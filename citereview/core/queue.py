@@ -276,7 +276,7 @@ def change_items(q: Queue, lines: dict[str, set[int]]) -> tuple[list[Item], list
     """What a change does to the review work: the reviews it invalidates (claims changed
     since their review) and the new or edited claims that nobody reviewed, on changed lines."""
     invalidated = [i for i in q.items if i.code == "cite" and i.status == "stale"]
-    new = [i for i in q.items if i.code == "cite" and i.status == "unreviewed" and i.line in lines.get(i.file, ())]
+    new = [i for i in q.items if i.code == "cite" and i.status != "stale" and i.line in lines.get(i.file, ())]
     return invalidated, new
 
 
