@@ -221,3 +221,10 @@ def test_page_review_partial_under_zensical(tmp_path: Path) -> None:
     assert lines["never.md"][1] == "Not yet reviewed"
     assert lines["months.md"][1] == "Last reviewed 2020-01-31 by Ann · Next review due 2020-02-29"
     assert lines["days.md"][1] == "Last reviewed 2019-12-31 by Bob · Next review due 2020-04-09"
+
+
+def test_duplicate_keys_are_errors_at_the_second_line() -> None:
+    text = "---\nreviewed_by: Ann\nlast_reviewed: 2026-01-01\nreviewed_by: Bob\n---\n# T\n"
+    diags = validate_front_matter("p.md", text)
+    assert [str(d) for d in diags] == ["p.md:4:1: error: duplicate key 'reviewed_by' (first on line 2); "
+                                       "YAML would silently keep only the last value: remove one"]
