@@ -107,3 +107,37 @@ def test_duplicate_front_matter_key_names_the_second_line(tmp_path: Path, tool: 
     page = "---\ntitle: Home\nauthors: [A]\ntitle: Again\n---\n# Home\n\nA claim [@known2020].\n"
     root = project(tmp_path, {"index.md": page})
     expect_error(tool, root, "docs/index.md:4:1: error: duplicate key 'title' (first on line 2)")
+
+
+# -- encodings ----------------------------------------------------------------------------
+LATIN1_PAGE = "# Bad\n\nA claim [@known2020].\nMüller wrote this.\n".encode("latin-1")
+
+
+@pytest.mark.parametrize("tool", ["check", "mkdocs", "properdocs"])
+def test_page_that_is_not_utf8_names_file_and_line(tmp_path: Path, tool: str) -> None:
+    root = project(tmp_path, {"bad.md": LATIN1_PAGE})
+    result = expect_error(tool, root, "docs/bad.md:4:2: error: not valid UTF-8 (byte 0xfc); save the file as UTF-8")
+    assert "UnicodeDecodeError" not in result.out
+
+
+def test_zensical_cannot_name_a_page_that_is_not_utf8(tmp_path: Path) -> None:
+    """Zensical reads pages in Rust and fails before any Python runs, naming no file: the
+    documented Zensical command runs ``check`` first for that reason (README)."""
+    root = project(tmp_path, {"bad.md": LATIN1_PAGE})
+    result = run("zensical", root)
+    assert "stream did not contain valid UTF-8" in result.out
+    assert "bad.md" not in result.out  # if this starts failing, Zensical now names the file: update the README
+
+
+@pytest.mark.parametrize("tool", ENGINES)
+def test_byte_order_mark_and_crlf_are_fine(tmp_path: Path, tool: str) -> None:
+    page = "\ufeff---\nauthors: [A]\n---\n# Home\n\nA claim [@known2020].\n".replace("\n", "\r\n")
+    root = project(tmp_path, {"index.md": page.encode("utf-8")})
+    result = run(tool, root)
+    assert result.code == 0, result.out
+    assert ": error:" not in result.out and "WARNING" not in result.out, result.out
+    if tool == "check":
+        assert "docs/index.md:6:9: notice: cites 'known2020'" in result.out
+    else:
+        html = (root / "site" / "index.html").read_text(encoding="utf-8")
+        assert 'href="#ref-known2020"' in html and "authors:" not in html

@@ -121,6 +121,16 @@ def _claim_finding(claim: Claim, status: ClaimStatus, display: str, note: str) -
                    f"claim citing '{claim.key}' not yet reviewed", **common)
 
 
+def encoding_findings(page: SourcePage, display: str) -> list[Finding]:
+    """A page that is not UTF-8: one error at its first bad byte (engines would otherwise
+    stop with a traceback naming no line, or, like the checker once, skip the page)."""
+    if page.undecodable is None:
+        return []
+    line, col, byte = page.undecodable
+    return [Finding("page-encoding", "error", display, line, col,
+                    f"not valid UTF-8 (byte {byte:#04x}); save the file as UTF-8", page=page.path)]
+
+
 def page_findings(page: SourcePage, bib: Bibliography, *, display: str,
                   today: _dt.date | None = None, notices: bool = True,
                   book: ReviewBook = NO_REVIEWS) -> list[Finding]:
@@ -130,6 +140,8 @@ def page_findings(page: SourcePage, bib: Bibliography, *, display: str,
     it the work of locating every citation when none of its keys is unknown and no claim on
     the page was ever reviewed (only then can one be stale).
     """
+    if page.undecodable is not None:
+        return encoding_findings(page, display)
     today = today or _dt.datetime.now(_dt.UTC).date()
     out: list[Finding] = []
     review, diags = read_front_matter(display, page.text, today=today)
