@@ -9,6 +9,7 @@ logged (where Zensical runs the extension on that input at all).
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import build_site
+from .sitetools import parse_html
 
 pytestmark = pytest.mark.engines
 
@@ -141,3 +143,61 @@ def test_byte_order_mark_and_crlf_are_fine(tmp_path: Path, tool: str) -> None:
     else:
         html = (root / "site" / "index.html").read_text(encoding="utf-8")
         assert 'href="#ref-known2020"' in html and "authors:" not in html
+
+
+# -- citations where Markdown renders none ----------------------------------------------
+UNRENDERED = """\
+# About
+
+<div class="box">
+Raw HTML [@known2020].
+</div>
+
+<span title="[@known2020]">hover</span> and ![alt [@known2020]](logo.png)
+
+*[ABBR]: A term [@known2020]
+"""
+
+
+@pytest.mark.parametrize("tool", ENGINES)
+def test_citation_that_cannot_be_rendered_is_an_error_and_not_counted(tmp_path: Path, tool: str) -> None:
+    root = project(tmp_path, {"about.md": UNRENDERED, "references.md": "# References\n\n[bibliography]\n"})
+    result = expect_error(tool, root, "docs/about.md:4:10: error: citation [@known2020] inside a raw HTML "
+                          "block is not rendered")
+    for where in ("7:14: error: citation [@known2020] inside an HTML tag's attribute",
+                  "7:51: error: citation [@known2020] inside an image's alt text",
+                  "9:17: error: citation [@known2020] inside an abbreviation definition"):
+        assert f"docs/about.md:{where}" in result.out, result.out
+    if tool == "zensical":  # Zensical publishes anyway: the References page must not claim the page
+        refs = (root / "site" / "references" / "index.html").read_text(encoding="utf-8")
+        cited_on = re.search(r"Cited on: (.*?)</span>", refs)
+        assert cited_on and "Home" in cited_on.group(1) and "About" not in cited_on.group(1), refs
+        about = (root / "site" / "about" / "index.html").read_text(encoding="utf-8")
+        assert "ref-known2020" not in about  # no References list, no link to a missing anchor
+
+
+@pytest.mark.parametrize("tool", ENGINES)
+def test_citation_in_link_text_renders_after_the_link(tmp_path: Path, tool: str) -> None:
+    page = "# Other\n\nSee [the paper [@known2020]](index.md) for more.\n"
+    root = project(tmp_path, {"other.md": page})
+    result = run(tool, root)
+    assert result.code == 0 and "WARNING" not in result.out and ": error:" not in result.out, result.out
+    if tool == "check":
+        assert "docs/other.md:3:16: notice: cites 'known2020'" in result.out
+        return
+    doc = parse_html((root / "site" / "other" / "index.html").read_text(encoding="utf-8"))
+    links = [a for a in doc.find_all("a") if a.attrs.get("href", "").rstrip("/").endswith(("index.html", ".."))]
+    assert any(a.text().strip() == "the paper" for a in links), [a.text() for a in links]
+    for a in doc.find_all("a"):
+        assert not [d for d in a.iter() if d is not a and d.tag == "a"], "a link inside a link"
+    assert doc.find_all("a", cls="cr-cite__num"), "the citation is not rendered"
+
+
+@pytest.mark.parametrize("tool", ["check", "mkdocs", "properdocs"])
+def test_unclosed_citation_bracket_is_a_warning(tmp_path: Path, tool: str) -> None:
+    page = "# Other\n\nA claim [@known2020 and the sentence goes on.\n"
+    root = project(tmp_path, {"other.md": page})
+    result = run(tool, root)
+    assert result.code == 0, result.out
+    assert ("docs/other.md:3:9: warning: unclosed citation bracket '[@known2020 and the sentence goes on.' "
+            "is shown as text; close it with ']' on the same line") in result.out

@@ -171,6 +171,36 @@ def _token_sites(root: etree.Element,
     return _walk_token_sites(root, wants_element)
 
 
+_CITE_AFTER_SPACE_RE = re.compile(r"\s*(\x02kecite:\d+\x03)")
+
+
+def _out_of_links(root: etree.Element) -> None:
+    """Move citations out of link text to just after the link: ``[see [@key]](page.md)``.
+
+    A citation's number is a link to its reference; inside the link text it would be an
+    ``<a>`` inside an ``<a>`` (invalid HTML, and browsers split the outer link). After the
+    link it reads the same ("see¹") and both links work.
+    """
+    for a in root.iter("a"):
+        if CITE_START not in "".join(a.itertext()):
+            continue
+        moved: list[str] = []
+        a.text = _take_cites(a.text, moved)
+        for child in a.iter():
+            if child is not a:
+                child.text = _take_cites(child.text, moved)
+                child.tail = _take_cites(child.tail, moved)
+        a.tail = "".join(CITE.format(i) for i in moved) + (a.tail or "")
+
+
+def _take_cites(text: str | None, moved: list[str]) -> str | None:
+    """``text`` without its citation tokens (and the space before each), added to ``moved``."""
+    if not text or CITE_START not in text:
+        return text
+    moved.extend(CITE_RE.findall(text))
+    return _CITE_AFTER_SPACE_RE.sub("", text)
+
+
 def _walk_token_sites(root: etree.Element,
                       wants_element: Callable[[int], bool]) -> list[tuple[int, etree.Element | None, bool]]:
     """:func:`_token_sites` the long way: walk the tree, adding ``<sup>`` elements."""
@@ -259,6 +289,7 @@ class CitationTree(Treeprocessor):
         if not tokens.groups:
             return
         groups = tokens.groups
+        _out_of_links(root)
         sites = _token_sites(root, lambda index: groups[index].needed)
         if not sites:
             return
