@@ -3,12 +3,14 @@
 Each case builds a small real project with MkDocs and ProperDocs (``--strict``) and with
 Zensical, and runs ``citereview check`` on it: the checker and the strict builds fail on
 the same inputs with the same ``file:line`` message, and no tool prints a traceback.
-Zensical exits 0 whatever the extension logs, so for it the test asks that the message is
-logged (where Zensical runs the extension on that input at all).
+Zensical exits 0 whatever the extension logs, so for the bare engine the test asks that the
+message is logged (where Zensical runs the extension on that input at all), and the
+Zensical command the README documents (``check`` first) must fail.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -48,8 +50,18 @@ markdown_extensions:
 exclude_docs: bibliography.yaml
 """
 
-#: Every tool that reads the sources. ``zensical`` is the bare engine.
-ENGINES = ("check", "mkdocs", "properdocs", "zensical")
+#: Every tool that reads the sources. ``zensical`` is the bare engine, ``documented`` the
+#: Zensical command in the README.
+ENGINES = ("check", "mkdocs", "properdocs", "zensical", "documented")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def documented_zensical_command() -> str:
+    """The README's Zensical command (the line that runs check, then Zensical)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    lines = [line.strip() for line in readme.splitlines() if "citereview check &&" in line and "zensical build" in line]
+    assert len(lines) == 1, lines
+    return lines[0].replace(".venv/bin/", f"{Path(sys.executable).parent}/")
 
 
 def project(tmp_path: Path, pages: dict[str, str | bytes], bib: str | None = BIB) -> Path:
@@ -77,9 +89,12 @@ class Run:
 
 def run(tool: str, root: Path) -> Run:
     """Run one tool on the project (stdout and stderr together)."""
-    if tool == "check":
-        proc = subprocess.run([sys.executable, "-m", "citereview", "check"], cwd=root, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300, check=False)
+    commands = {"check": [sys.executable, "-m", "citereview", "check"],
+                "plain": [sys.executable, "-m", "zensical", "build"]}  # no --clean: uses the cache
+    if tool in ("check", "plain", "documented"):
+        cmd = commands[tool] if tool in commands else documented_zensical_command()
+        proc = subprocess.run(cmd, cwd=root, text=True, shell=tool == "documented", stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=300, check=False)
     else:
         proc = build_site(root / "site", engine=tool, cwd=root)
     return Run(proc.returncode, proc.stdout)
@@ -115,7 +130,7 @@ def test_duplicate_front_matter_key_names_the_second_line(tmp_path: Path, tool: 
 LATIN1_PAGE = "# Bad\n\nA claim [@known2020].\nMüller wrote this.\n".encode("latin-1")
 
 
-@pytest.mark.parametrize("tool", ["check", "mkdocs", "properdocs"])
+@pytest.mark.parametrize("tool", ["check", "mkdocs", "properdocs", "documented"])
 def test_page_that_is_not_utf8_names_file_and_line(tmp_path: Path, tool: str) -> None:
     root = project(tmp_path, {"bad.md": LATIN1_PAGE})
     result = expect_error(tool, root, "docs/bad.md:4:2: error: not valid UTF-8 (byte 0xfc); save the file as UTF-8")
@@ -182,8 +197,9 @@ def test_citation_in_link_text_renders_after_the_link(tmp_path: Path, tool: str)
     root = project(tmp_path, {"other.md": page})
     result = run(tool, root)
     assert result.code == 0 and "WARNING" not in result.out and ": error:" not in result.out, result.out
-    if tool == "check":
+    if tool in ("check", "documented"):
         assert "docs/other.md:3:16: notice: cites 'known2020'" in result.out
+    if tool == "check":
         return
     doc = parse_html((root / "site" / "other" / "index.html").read_text(encoding="utf-8"))
     links = [a for a in doc.find_all("a") if a.attrs.get("href", "").rstrip("/").endswith(("index.html", ".."))]
@@ -201,3 +217,41 @@ def test_unclosed_citation_bracket_is_a_warning(tmp_path: Path, tool: str) -> No
     assert result.code == 0, result.out
     assert ("docs/other.md:3:9: warning: unclosed citation bracket '[@known2020 and the sentence goes on.' "
             "is shown as text; close it with ']' on the same line") in result.out
+
+
+# -- Zensical as users run it -----------------------------------------------------------
+@pytest.mark.parametrize(("bib", "message"), [
+    ("references:\n  - id: [broken\n", "docs/bibliography.yaml:3:1: error: malformed YAML"),
+    ("", "docs/bibliography.yaml:1:1: error: bibliography is empty"),
+    (None, "docs/bibliography.yaml:1:1: error: cannot read bibliography"),
+], ids=["malformed", "empty", "missing"])
+@pytest.mark.parametrize("tool", ["zensical", "documented"])
+def test_broken_bibliography_under_zensical(tmp_path: Path, tool: str, bib: str | None, message: str) -> None:
+    """The bare engine logs the error with file:line (and exits 0); the documented command fails."""
+    root = project(tmp_path, {}, bib)
+    result = expect_error(tool, root, message)
+    if tool == "documented":
+        assert "Build started" not in result.out  # check stopped it before Zensical published
+
+
+def test_second_zensical_build_after_an_edit_is_not_stale(tmp_path: Path) -> None:
+    """Typed twice, as after an edit: the References page and the queue see the new citation,
+    with a plain ``zensical build`` (``watch: [docs]``) and with the documented command."""
+    pages = {"index.md": "# Home\n\nNo claim yet.\n", "references.md": "# References\n\n[bibliography]\n",
+             "queue.md": "# Queue\n\n[review-queue]\n"}
+    root = project(tmp_path, pages)
+    with (root / "mkdocs.yml").open("a", encoding="utf-8") as fh:
+        fh.write("watch:\n  - docs\n")  # as the site's mkdocs.yml has it
+    refs, queue = root / "site" / "references" / "index.html", root / "site" / "queue" / "index.html"
+    for tool in ("plain", "documented"):
+        index = root / "docs" / "index.md"
+        index.write_text("# Home\n\nNo claim yet.\n", encoding="utf-8")
+        first = run(tool, root)
+        assert first.code == 0 and "Not cited on any page" in refs.read_text(encoding="utf-8"), first.out
+        index.write_text("# Home\n\nA claim [@known2020].\n", encoding="utf-8")
+        later = index.stat().st_mtime + 5  # a person edits seconds later; Zensical compares whole seconds
+        os.utime(index, (later, later))
+        second = run(tool, root)
+        assert second.code == 0, second.out
+        assert re.search(r"Cited on: <a href=\"[^\"]*\">Home</a>", refs.read_text(encoding="utf-8")), tool
+        assert "A claim" in queue.read_text(encoding="utf-8"), tool

@@ -30,6 +30,7 @@ the bibliography version), so in the ``serve`` loop an unchanged page reuses it.
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 import xml.etree.ElementTree as etree
 from collections.abc import Callable, Iterator
@@ -83,6 +84,7 @@ class PageChecks(Preprocessor):
 
         page = self.ext.page()
         STATE.page_started(page)
+        _add_build_date(self.md)
         src = sources.read_page(self.ext.path("docs_dir"), page) if page else None
         if src is not None:  # engines strip front matter before us: check the source file
             bib = self.ext.bibliography()
@@ -112,6 +114,16 @@ class PageChecks(Preprocessor):
             where = self.ext.display_path(page) if page else "<page>"
             report(Diagnostic(where, line, problem, code="front-matter"))
         return lines[end + 1 :]
+
+
+def _add_build_date(md: Markdown | None) -> None:
+    """Zensical gives templates no build date: put one in the page's metadata (see
+    :data:`~.state.BUILD_DATE_META`; ``overrides/partials/page-review.html`` reads it)."""
+    from .state import BUILD_DATE_META, engine_meta
+
+    meta = engine_meta(md) if md is not None else None
+    if meta is not None:
+        meta.setdefault(BUILD_DATE_META, _dt.datetime.now(_dt.UTC).date().isoformat())
 
 
 class CitationTokens(Preprocessor):
