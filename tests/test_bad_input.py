@@ -255,3 +255,11 @@ def test_second_zensical_build_after_an_edit_is_not_stale(tmp_path: Path) -> Non
         assert second.code == 0, second.out
         assert re.search(r"Cited on: <a href=\"[^\"]*\">Home</a>", refs.read_text(encoding="utf-8")), tool
         assert "A claim" in queue.read_text(encoding="utf-8"), tool
+
+
+@pytest.mark.parametrize("tool", ["check", "mkdocs", "properdocs", "documented"])
+def test_malformed_front_matter_names_file_and_line(tmp_path: Path, tool: str) -> None:
+    """(Bare Zensical stops with its own traceback here, before the extension runs.)"""
+    page = "---\ntitle: Broken\nauthors: [unclosed\n---\n# Home\n\nA claim [@known2020].\n"
+    result = expect_error(tool, project(tmp_path, {"index.md": page}), "docs/index.md:3:19: error: malformed front matter")
+    assert "Traceback" not in result.out
