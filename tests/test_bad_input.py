@@ -154,7 +154,7 @@ def test_byte_order_mark_and_crlf_are_fine(tmp_path: Path, tool: str) -> None:
     assert result.code == 0, result.out
     assert ": error:" not in result.out and "WARNING" not in result.out, result.out
     if tool == "check":
-        assert "docs/index.md:6:9: notice: cites 'known2020'" in result.out
+        assert "docs/index.md:6:9: notice: claim citing 'known2020'" in result.out
     else:
         html = (root / "site" / "index.html").read_text(encoding="utf-8")
         assert 'href="#ref-known2020"' in html and "authors:" not in html
@@ -198,7 +198,7 @@ def test_citation_in_link_text_renders_after_the_link(tmp_path: Path, tool: str)
     result = run(tool, root)
     assert result.code == 0 and "WARNING" not in result.out and ": error:" not in result.out, result.out
     if tool in ("check", "documented"):
-        assert "docs/other.md:3:16: notice: cites 'known2020'" in result.out
+        assert "docs/other.md:3:16: notice: claim citing 'known2020'" in result.out
     if tool == "check":
         return
     doc = parse_html((root / "site" / "other" / "index.html").read_text(encoding="utf-8"))
