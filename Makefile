@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: serve test build build-root check lint bench clean
+.PHONY: serve test build build-root check zensical lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ build-root: $(VENV)/.runtime
 
 check: $(VENV)/.runtime
 	$(BIN)/python -m citereview check
+
+# Zensical exits 0 on content errors and caches pages: check first, build from scratch (README).
+zensical: $(VENV)/.test
+	$(BIN)/python -m citereview check && $(BIN)/zensical build --clean
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check citereview tests bench

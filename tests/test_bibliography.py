@@ -112,3 +112,16 @@ def test_load_holds_off_the_garbage_collector_and_restores_it(tmp_path, collecto
     finally:
         gc.callbacks.remove(count)
         (gc.enable if was else gc.disable)()
+
+
+def test_duplicate_keys_are_errors_at_the_second_line() -> None:
+    """Two ``title:`` lines (or two ``status:`` in the review) are not silently last-wins."""
+    text = GOOD.replace("    title: A title\n", "    title: A title\n    title: B title\n") + (
+        "    review: {status: unreviewed, status: disputed}\n")
+    found = messages(text)
+    assert "bib.yaml:5:1: error: reference 'a1': duplicate key 'title' (first on line 4); " \
+        "YAML would silently keep only the last value: remove one" in found
+    assert any(m.startswith("bib.yaml:9:1: error: reference 'a1': duplicate key 'status' (first on line 9)")
+               for m in found)
+    assert any(m.startswith("bib.yaml:10:1: error: duplicate key 'references' (first on line 1)")
+               for m in messages(text + "references: []\n"))

@@ -174,9 +174,12 @@ def _template_project(tmp_path: Path) -> Path:
     for name, (front, _) in PAGES.items():
         (docs / name).write_text(page(f"title: {name}\n" + front))
     (docs / "index.md").write_text("# Home\n")
+    # The extension is on, as on the site: under Zensical it supplies the build date.
+    (docs / "bibliography.yaml").write_text("references:\n- {id: a, type: book, title: T, URL: 'https://a.org/'}\n")
     (tmp_path / "mkdocs.yml").write_text(
         "site_name: Template fixture\n"
         f"theme:\n  name: material\n  variant: classic\n  custom_dir: {ROOT / 'overrides'}\n"
+        "markdown_extensions:\n  - citereview\nexclude_docs: bibliography.yaml\n"
     )
     return tmp_path
 
@@ -211,13 +214,21 @@ def test_page_review_partial_under_mkdocs(tmp_path: Path) -> None:
 
 @pytest.mark.engines
 def test_page_review_partial_under_zensical(tmp_path: Path) -> None:
-    """Zensical has no build date: dates render, the overdue flag cannot (documented)."""
+    """Zensical has no build_date_utc; the extension's citereview_build_date stands in, so
+    every line, overdue ones included, reads as under MkDocs."""
     project = _template_project(tmp_path)
     proc = build_site(project / "site", engine="zensical", cwd=project)
     assert proc.returncode == 0, proc.stdout
     lines = _review_lines(project / "site")
-    assert lines["current.md"][1] == PAGES["current.md"][1]
-    assert lines["future.md"][1] == PAGES["future.md"][1]
-    assert lines["never.md"][1] == "Not yet reviewed"
-    assert lines["months.md"][1] == "Last reviewed 2020-01-31 by Ann · Next review due 2020-02-29"
-    assert lines["days.md"][1] == "Last reviewed 2019-12-31 by Bob · Next review due 2020-04-09"
+    for name, (_, expected) in PAGES.items():
+        assert lines[name][1] == expected, name
+    assert "ke-page-review--overdue" in lines["months.md"][0]
+    assert "ke-page-review--overdue" in lines["days.md"][0]
+    assert "ke-page-review--overdue" not in lines["current.md"][0]
+
+
+def test_duplicate_keys_are_errors_at_the_second_line() -> None:
+    text = "---\nreviewed_by: Ann\nlast_reviewed: 2026-01-01\nreviewed_by: Bob\n---\n# T\n"
+    diags = validate_front_matter("p.md", text)
+    assert [str(d) for d in diags] == ["p.md:4:1: error: duplicate key 'reviewed_by' (first on line 2); "
+                                       "YAML would silently keep only the last value: remove one"]

@@ -84,3 +84,21 @@ def test_page_title() -> None:
 ])
 def test_page_title_skips_what_is_not_a_heading(text: str, title: str) -> None:
     assert page_title(text, "Fallback") == title
+
+
+def test_citations_markdown_does_not_render_are_misplaced_not_counted() -> None:
+    """Raw HTML blocks, attributes and abbreviation definitions keep their text as written;
+    Markdown inside ``<div markdown>``, inline HTML content and link text is rendered."""
+    from citereview.core.syntax import find_groups, misplaced
+
+    text = ("# T\n\n<div>\nraw [@a]\n</div>\n\n<div markdown>\nmd [@b]\n</div>\n\n"
+            "<span>inline [@c]</span> <abbr title=\"[@d]\">x</abbr>\n\n*[X]: def [@e]\n\n"
+            "[link [@f]](p.md) and [title](u 'see [@g]')\n\n`[@h]` and [@i stays open\n")
+    assert [m.group(0) for m, _ in find_groups(text)] == ["[@b]", "[@c]", "[@f]"]
+    assert [(p.line, p.text, p.place) for p in misplaced(text)] == [
+        (4, "[@a]", "a raw HTML block"),
+        (11, "[@d]", "an HTML tag's attribute"),
+        (13, "[@e]", "an abbreviation definition"),
+        (15, "[@g]", "a link's title"),
+        (17, "[@i stays open", None),
+    ]

@@ -29,6 +29,7 @@ import yaml
 
 from .model import EVIDENCE_KINDS, REVIEW_STATUSES, Diagnostic, Reference, Review
 from .syntax import KEY_RE
+from .yamlnodes import duplicate_keys
 
 #: CSL 1.0.2 item types.
 CSL_TYPES = frozenset(
@@ -197,6 +198,8 @@ def parse_bibliography(text: str, path: str = "bibliography.yaml", evidence: boo
 
     seq = root
     if isinstance(root, yaml.MappingNode):
+        for dup in duplicate_keys(root, deep=False):
+            err(dup.line, dup.message(), "bib-duplicate-key")
         seq = None
         for key_node, value_node in root.value:
             if key_node.value == "references":
@@ -249,6 +252,8 @@ def _read_entry(node: yaml.Node, bib: Bibliography, err, constructor: _Construct
 
     key = data.get("id")
     label = f"reference '{key}'" if key else "reference"
+    for dup in duplicate_keys(node):
+        err(dup.line, f"{label}: {dup.message()}", "bib-duplicate-key")
     if not isinstance(data, dict):
         err(line, "each reference must be a mapping of fields (id, type, title, ...)", "bib-shape")
         return

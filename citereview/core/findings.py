@@ -28,7 +28,7 @@ from .frontmatter import read_front_matter
 from .model import Diagnostic, slug
 from .reviews import ReviewBook
 from .sources import SourcePage
-from .syntax import mask_code
+from .syntax import mask_code, misplaced
 
 LEVELS: tuple[str, ...] = ("error", "warning", "notice")
 
@@ -121,6 +121,33 @@ def _claim_finding(claim: Claim, status: ClaimStatus, display: str, note: str) -
                    f"claim citing '{claim.key}' not yet reviewed", **common)
 
 
+def encoding_findings(page: SourcePage, display: str) -> list[Finding]:
+    """A page that is not UTF-8: one error at its first bad byte (engines would otherwise
+    stop with a traceback naming no line, or, like the checker once, skip the page)."""
+    if page.undecodable is None:
+        return []
+    line, col, byte = page.undecodable
+    return [Finding("page-encoding", "error", display, line, col,
+                    f"not valid UTF-8 (byte {byte:#04x}); save the file as UTF-8", page=page.path)]
+
+
+def placement_findings(page: SourcePage, display: str) -> list[Finding]:
+    """Citations readers would see as literal brackets: inside raw HTML, an attribute or an
+    abbreviation definition (an error: nothing counts or links them, so the author must move
+    them), or with a bracket never closed on its line (a warning: it may be prose)."""
+    out: list[Finding] = []
+    for p in misplaced(page.text):
+        if p.place is None:
+            out.append(Finding("cite-unclosed", "warning", display, p.line, p.col,
+                               f"unclosed citation bracket '{p.text}' is shown as text; "
+                               "close it with ']' on the same line", page=page.path))
+        else:
+            out.append(Finding("cite-unrendered", "error", display, p.line, p.col,
+                               f"citation {p.text} inside {p.place} is not rendered (readers would "
+                               "see the brackets); move it into the text", page=page.path))
+    return out
+
+
 def page_findings(page: SourcePage, bib: Bibliography, *, display: str,
                   today: _dt.date | None = None, notices: bool = True,
                   book: ReviewBook = NO_REVIEWS) -> list[Finding]:
@@ -130,10 +157,13 @@ def page_findings(page: SourcePage, bib: Bibliography, *, display: str,
     it the work of locating every citation when none of its keys is unknown and no claim on
     the page was ever reviewed (only then can one be stale).
     """
+    if page.undecodable is not None:
+        return encoding_findings(page, display)
     today = today or _dt.datetime.now(_dt.UTC).date()
     out: list[Finding] = []
     review, diags = read_front_matter(display, page.text, today=today)
     out += [from_diagnostic(d, page.path) for d in diags]
+    out += placement_findings(page, display)
     if not notices:
         if (not bib.loaded or page.keys() <= bib.references.keys()) and not book.has_page(page.path):
             return [f for f in out if f.level != "notice"]

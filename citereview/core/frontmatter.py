@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from .model import Diagnostic
+from .yamlnodes import duplicate_keys
 
 #: The front-matter keys this module owns.
 REVIEW_KEYS: tuple[str, ...] = ("authors", "reviewed_by", "last_reviewed", "next_review", "review_interval")
@@ -164,6 +165,9 @@ def read_front_matter(path: str, text: str, today: _dt.date | None = None
     if not isinstance(root, yaml.MappingNode):
         diag(root.start_mark.line + 1 + offset, "front matter must be a mapping of 'key: value' lines")
         return PageReview(), diags
+
+    for dup in duplicate_keys(root, line_offset=offset):
+        diag(dup.line, dup.message(), col=dup.col, code="front-matter-duplicate-key")
 
     # Construct value by value: PyYAML raises ValueError (not YAMLError) for dates such as
     # 2025-13-45, and one bad field must not hide the others.

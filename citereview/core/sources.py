@@ -29,6 +29,10 @@ class SourcePage:
     path: str
     title: str
     text: str = field(repr=False, default="")
+    #: Where the file stops being UTF-8: (line, column, offending byte); its text is then
+    #: empty. Reported by :func:`citereview.core.findings.page_findings` (and by the MkDocs
+    #: plugin before the engine's own read fails with a traceback).
+    undecodable: tuple[int, int, int] | None = None
 
     @cached_property
     def occurrences(self) -> tuple[Occurrence, ...]:
@@ -74,14 +78,32 @@ def read_page(docs_dir: str | Path, rel_path: str) -> SourcePage | None:
     if cached and cached[0] == stamp:
         return cached[1]
     try:
-        with open(full, encoding="utf-8") as fh:
+        # As MkDocs reads pages: a byte-order mark is dropped, CRLF read as LF.
+        with open(full, encoding="utf-8-sig") as fh:
             text = fh.read()
-    except (OSError, UnicodeDecodeError):
+    except UnicodeDecodeError:
+        page = SourcePage(rel_path, Path(rel_path).stem, "", undecodable=_first_bad_byte(full))
+        _cache[full] = (stamp, page)
+        return page
+    except OSError:
         return None
     fallback = Path(rel_path).stem.replace("-", " ").capitalize()
     page = SourcePage(rel_path, page_title(text, fallback), text)
     _cache[full] = (stamp, page)
     return page
+
+
+def _first_bad_byte(full: str) -> tuple[int, int, int]:
+    """1-based line and column (in bytes) of the first byte that is not UTF-8, and the byte."""
+    with open(full, "rb") as fh:
+        data = fh.read()
+    try:
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        start = exc.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)
+        line_start = data.rfind(b"\n", 0, start) + 1
+        return data.count(b"\n", 0, start) + 1, start - line_start + 1, data[start]
+    return 1, 1, 0  # changed since the failed read; the next read will tell
 
 
 def list_pages(docs_dir: str | Path) -> list[str]:

@@ -11,9 +11,11 @@ import bisect
 import functools
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from .frontmatter import front_matter_lines
 from .model import CiteGroup, CiteItem, Occurrence
+from .placement import Places
 
 #: Pandoc citation keys: start with a letter, digit or ``_``; internal punctuation
 #: ``:.#$%&-+?<>~/`` is allowed only between word characters.
@@ -26,6 +28,9 @@ NEEDED_PATTERN = r"\[citation needed\]"
 #: A bracketed group that contains at least one ``@``; brackets may not nest. Not followed by
 #: ``(`` or ``[`` (that would be a Markdown link) or ``:`` (a link reference definition).
 GROUP_PATTERN = r"\[(?P<body>[^\[\]\n]*@[^\[\]\n]*)\](?![(\[:])"
+
+#: An opening bracket whose ``@key`` group runs to the end of the line without ``]``.
+_UNCLOSED_RE = re.compile(rf"(?<![\\!])\[(?P<body>[^\[\]\n]*(?<![\w@.])-?@{KEY_PATTERN}[^\[\]\n]*)$", re.M)
 
 _ITEM_RE = re.compile(rf"^(?P<prefix>.*?)(?<![\w@.])-?@(?P<key>{KEY_PATTERN})(?P<suffix>.*)$", re.S)
 _SCAN_RE = re.compile(rf"(?<!\\)(?:{NEEDED_PATTERN}|{GROUP_PATTERN})", re.I)
@@ -177,12 +182,57 @@ def _tidy(s: str) -> str:
     return re.sub(r"\s+", " ", s).strip(" |")
 
 
-def find_groups(text: str, front_matter: bool = True) -> Iterator[tuple[re.Match, CiteGroup]]:
-    """Every citation group outside code, with its match in ``text``, in source order."""
-    for m in _SCAN_RE.finditer(mask_code(text, front_matter)):
+@functools.lru_cache(maxsize=32)
+def _masked(text: str, front_matter: bool) -> str:
+    """:func:`mask_code`, remembered: a page is scanned for keys, occurrences and problems."""
+    return mask_code(text, front_matter)
+
+
+def _all_groups(text: str, front_matter: bool) -> Iterator[tuple[re.Match, CiteGroup, str | None]]:
+    """Every citation group outside code, with why it is not rendered (``None``: it is)."""
+    masked = _masked(text, front_matter)
+    places: Places | None = None
+    for m in _SCAN_RE.finditer(masked):
         group = NEEDED_GROUP if m.group("body") is None else parse_group(m.group("body"))
         if group is not None:
+            places = places or Places(masked)
+            yield m, group, places.unrendered(m.start(), m.end())
+
+
+def find_groups(text: str, front_matter: bool = True) -> Iterator[tuple[re.Match, CiteGroup]]:
+    """Every citation group that is rendered (outside code, raw HTML and attributes), with
+    its match in ``text``, in source order: the page's citations, as everything counts them."""
+    for m, group, unrendered in _all_groups(text, front_matter):
+        if unrendered is None:
             yield m, group
+
+
+@dataclass(frozen=True)
+class Misplaced:
+    """A citation readers would see as literal text: where, and why."""
+
+    line: int
+    col: int
+    text: str
+    #: Where it sits (``"a raw HTML block"``…); ``None`` for a bracket that is never closed.
+    place: str | None
+
+
+def misplaced(text: str) -> list[Misplaced]:
+    """Citation groups Markdown does not render, and ``[@key`` brackets left open, in order."""
+    if "@" not in text:
+        return []
+    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def at(start: int, shown: str, place: str | None) -> Misplaced:
+        line_idx = bisect.bisect_right(line_starts, start) - 1
+        return Misplaced(line_idx + 1, start - line_starts[line_idx] + 1, shown, place)
+
+    found = [at(m.start(), m.group(0), place) for m, _, place in _all_groups(text, True) if place]
+    for m in _UNCLOSED_RE.finditer(_masked(text, True)):
+        shown = m.group(0) if len(m.group(0)) <= 40 else m.group(0)[:39] + "…"
+        found.append(at(m.start(), shown, None))
+    return sorted(found, key=lambda p: (p.line, p.col))
 
 
 def scan_source(text: str, front_matter: bool = True) -> Iterator[Occurrence]:

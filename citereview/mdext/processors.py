@@ -30,6 +30,7 @@ the bibliography version), so in the ``serve`` loop an unchanged page reuses it.
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 import xml.etree.ElementTree as etree
 from collections.abc import Callable, Iterator
@@ -83,6 +84,7 @@ class PageChecks(Preprocessor):
 
         page = self.ext.page()
         STATE.page_started(page)
+        _add_build_date(self.md)
         src = sources.read_page(self.ext.path("docs_dir"), page) if page else None
         if src is not None:  # engines strip front matter before us: check the source file
             bib = self.ext.bibliography()
@@ -112,6 +114,16 @@ class PageChecks(Preprocessor):
             where = self.ext.display_path(page) if page else "<page>"
             report(Diagnostic(where, line, problem, code="front-matter"))
         return lines[end + 1 :]
+
+
+def _add_build_date(md: Markdown | None) -> None:
+    """Zensical gives templates no build date: put one in the page's metadata (see
+    :data:`~.state.BUILD_DATE_META`; ``overrides/partials/page-review.html`` reads it)."""
+    from .state import BUILD_DATE_META, engine_meta
+
+    meta = engine_meta(md) if md is not None else None
+    if meta is not None:
+        meta.setdefault(BUILD_DATE_META, _dt.datetime.now(_dt.UTC).date().isoformat())
 
 
 class CitationTokens(Preprocessor):
@@ -169,6 +181,36 @@ def _token_sites(root: etree.Element,
             CITE_START in "".join(h.itertext()) for tag in _HEADINGS for h in root.iter(tag)):
         return [(i, None, False) for i in indices]
     return _walk_token_sites(root, wants_element)
+
+
+_CITE_AFTER_SPACE_RE = re.compile(r"\s*(\x02kecite:\d+\x03)")
+
+
+def _out_of_links(root: etree.Element) -> None:
+    """Move citations out of link text to just after the link: ``[see [@key]](page.md)``.
+
+    A citation's number is a link to its reference; inside the link text it would be an
+    ``<a>`` inside an ``<a>`` (invalid HTML, and browsers split the outer link). After the
+    link it reads the same ("see¹") and both links work.
+    """
+    for a in root.iter("a"):
+        if CITE_START not in "".join(a.itertext()):
+            continue
+        moved: list[str] = []
+        a.text = _take_cites(a.text, moved)
+        for child in a.iter():
+            if child is not a:
+                child.text = _take_cites(child.text, moved)
+                child.tail = _take_cites(child.tail, moved)
+        a.tail = "".join(CITE.format(i) for i in moved) + (a.tail or "")
+
+
+def _take_cites(text: str | None, moved: list[str]) -> str | None:
+    """``text`` without its citation tokens (and the space before each), added to ``moved``."""
+    if not text or CITE_START not in text:
+        return text
+    moved.extend(CITE_RE.findall(text))
+    return _CITE_AFTER_SPACE_RE.sub("", text)
 
 
 def _walk_token_sites(root: etree.Element,
@@ -259,6 +301,7 @@ class CitationTree(Treeprocessor):
         if not tokens.groups:
             return
         groups = tokens.groups
+        _out_of_links(root)
         sites = _token_sites(root, lambda index: groups[index].needed)
         if not sites:
             return

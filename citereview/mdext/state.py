@@ -61,12 +61,31 @@ class BuildState:
 STATE = BuildState()
 
 
-def page_path(md: Markdown) -> str | None:
-    """Path of the page being converted, relative to docs_dir, when an engine tells us."""
+def _engine_page(md: Markdown) -> object | None:
+    """The page object Zensical's rendering-context preprocessor carries, if any."""
     for processor in md.preprocessors:
         page = getattr(processor, "page", None)
         if type(processor).__name__ == "ContextPreprocessor" and page is not None:
-            path = getattr(page, "path", None)
-            if path:
-                return str(path).replace("\\", "/")
+            return page
+    return None
+
+
+def page_path(md: Markdown) -> str | None:
+    """Path of the page being converted, relative to docs_dir, when an engine tells us."""
+    path = getattr(_engine_page(md), "path", None)
+    if path:
+        return str(path).replace("\\", "/")
     return current_page.get()
+
+
+#: The page-metadata key holding the build date (UTC, YYYY-MM-DD) where the engine gives
+#: templates none: Zensical has no ``build_date_utc``, and page-review templates need
+#: "today" to tell an overdue review from a due one.
+BUILD_DATE_META = "citereview_build_date"
+
+
+def engine_meta(md: Markdown) -> dict | None:
+    """The page's metadata as Zensical hands it back to its templates after conversion, so
+    that the extension can add to it; ``None`` under other engines (MkDocs reads its own)."""
+    meta = getattr(_engine_page(md), "meta", None)
+    return meta if isinstance(meta, dict) else None

@@ -22,8 +22,11 @@ from importlib import resources
 
 from mkdocs.config import config_options
 from mkdocs.config.base import Config
+from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 
+from ..core import sources
+from ..core.findings import encoding_findings
 from ..mdext import state
 from ..mdext.extension import OPTIONS
 from . import searchtrim
@@ -64,6 +67,20 @@ class CiteReviewPlugin(BasePlugin[CiteReviewPluginConfig]):
         """A new build (also each `mkdocs serve` rebuild) reports build-wide problems again."""
         state.STATE.new_build()
         searchtrim.reset()
+
+    def on_page_read_source(self, page, config):
+        """A page that is not UTF-8 stops the build with its file and line, before MkDocs'
+        own read fails with a bare UnicodeDecodeError. Returns None: the engine reads it."""
+        file = page.file
+        if file.abs_src_path is None or os.path.normpath(file.abs_src_path) != os.path.normpath(
+                os.path.join(config.docs_dir, file.src_path)):
+            return None  # generated in memory by a plugin: nothing on disk to check
+        src = sources.read_page(config.docs_dir, file.src_uri)
+        if src is not None and src.undecodable is not None:
+            display = os.path.relpath(file.abs_src_path)
+            display = file.abs_src_path if display.startswith("..") else display.replace(os.sep, "/")
+            raise PluginError(str(encoding_findings(src, display)[0].diagnostic()))
+        return None
 
     def on_page_markdown(self, markdown, page, config, files):
         state.current_page.set(page.file.src_uri)
