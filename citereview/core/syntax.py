@@ -46,8 +46,9 @@ NARRATIVE_PATTERN = (rf"(?<![^\s(\"'\u201c\u2018*_])@(?P<nkey>{CITE_KEY_PATTERN}
 
 #: A dated-fact marker: ``[as of 2026-11-24]``, ``[as of 2026-11, until 2026-12-31]``. Anything
 #: starting with a digit after "as of" is taken for a date, so that a mistyped date is
-#: reported instead of shown as text.
-FACT_PATTERN = r"\[as of[ \t]+(?P<fact>\d[^\[\]\n]*)\](?![(\[:])"
+#: reported instead of shown as text. Not followed by ``(`` or ``[`` (a link); a ``:`` may follow
+#: (``**Australia [as of 2025-05]:**``).
+FACT_PATTERN = r"\[as of[ \t]+(?P<fact>\d[^\[\]\n]*)\](?![(\[])"
 FACT_RE = re.compile(rf"(?<!\\){FACT_PATTERN}", re.I)
 
 _ITEM_RE = re.compile(rf"^(?P<prefix>.*?)(?<![\w@.])-?@(?P<key>{CITE_KEY_PATTERN})(?P<suffix>.*)$", re.S)
