@@ -158,7 +158,7 @@ def test_stale_facts_warn_but_do_not_fail_the_strict_build(tmp_path: Path) -> No
     html = (root / "site" / "index.html").read_text()
     # One reference, one number, whichever way it is cited.
     assert html.count('href="#ref-known2020"') == 3 and ">2<" not in html.split('id="references"')[0]
-    assert '<span class="cr-cite-name">Known</span><sup class="cr-cite cr-cite--narrative"' in html
+    assert '<span class="cr-intext-author">Known</span><sup class="cr-cite cr-cite--narrative"' in html
     assert 'data-cr-fact="expired"' in html and "may be out of date" in html
     assert 'data-cr-fact="current"' in html and "as of November 2026" in html
     assert 'data-cr-facts="1"' in html

@@ -57,10 +57,10 @@ def shape(node: Element | str) -> Shape | str:
 
 def citation_markup(path: Path) -> tuple[list[Shape | str], list[Shape | str]]:
     """The page's in-text citations (``sup.ke-cite``, with the author names of in-text ones,
-    ``span.ke-cite-name``, and dated-fact labels, ``span.ke-fact``) and its reference list(s)
+    ``span.ke-intext-author``, and dated-fact labels, ``span.ke-fact``) and its reference list(s)
     (``ol.ke-references``) and notice (``div.ke-flags``)."""
     doc = parse_html(path.read_text(encoding="utf-8"))
-    return ([shape(e) for tag, cls in (("sup", "ke-cite"), ("span", "ke-cite-name"), ("span", "ke-fact"))
+    return ([shape(e) for tag, cls in (("sup", "ke-cite"), ("span", "ke-intext-author"), ("span", "ke-fact"))
              for e in doc.find_all(tag, cls=cls)],
             [shape(e) for tag, cls in (("ol", "ke-references"), ("div", "ke-flags"))
              for e in doc.find_all(tag, cls=cls)])

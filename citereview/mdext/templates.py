@@ -149,7 +149,7 @@ class Templates:
 
     def narrative_name(self, name: str) -> str:
         """The author's name before an in-text citation's number, as running text."""
-        return f'<span class="{self.c("cite-name")}">{esc(name)}</span>' if name else ""
+        return f'<span class="{self.c("intext-author")}">{esc(name)}</span>' if name else ""
 
     def fact_class(self, state: str) -> str:
         stale = f" {self.c('fact--stale')}" if state != "current" else ""
