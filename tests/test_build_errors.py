@@ -107,3 +107,58 @@ def test_citation_needed_is_flagged_not_an_error(tmp_path: Path) -> None:
     assert code == 0, out
     html = (root / "site" / "index.html").read_text()
     assert "cr-cite--needed" in html and "cr-flags" in html
+
+
+# -- issue #17: dated facts, citation by identifier, in-text citations ----------------------
+BIB_IDS = BIB + """\
+    DOI: 10.5555/Known(2020)1
+    PMID: "12345"
+"""
+
+
+@pytest.mark.parametrize(("page", "expected"), [
+    ("# Home\n\nBad [as of 2026-13-01].\n",
+     "docs/index.md:3:5: error: malformed dated-fact marker '[as of 2026-13-01]': '2026-13-01' has no month 13"),
+    ("# Home\n\nBackwards [as of 2026-11-24, until 2026-11-01].\n",
+     "docs/index.md:3:11: error: malformed dated-fact marker '[as of 2026-11-24, until 2026-11-01]': "
+     "'until' date 2026-11-01 is before"),
+    ("# Home\n\nA claim [@doi:10.5555/other(1)].\n",
+     "docs/index.md:3:9: error: no reference with DOI 10.5555/other(1) in the bibliography; add it with: "
+     "python -m citereview import --doi '10.5555/other(1)'"),
+    ("# Home\n\nA claim [@pmid:999].\n",
+     "docs/index.md:3:9: error: no reference with PMID 999 in the bibliography; add it with: "
+     "python -m citereview import --pmid 999"),
+    ("# Home\n\nAs @knwon2020 found.\n",
+     "docs/index.md:3:4: error: unknown citation key 'knwon2020'; did you mean known2020?"),
+])
+def test_new_markup_errors_fail_build_and_check_alike(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      page: str, expected: str) -> None:
+    from citereview.cli.check import Project, run_check
+
+    root = project(tmp_path, {"index.md": page}, BIB_IDS)
+    code, out = build(root)
+    assert code != 0
+    assert expected in out
+    monkeypatch.chdir(root)
+    result = run_check(Project.load("mkdocs.yml"))
+    errors = [str(d) for d in result.diagnostics if d.level == "error"]
+    assert len(errors) == 1 and errors[0].startswith(expected), errors
+    assert errors[0] in out  # the very same message, position included
+
+
+def test_stale_facts_warn_but_do_not_fail_the_strict_build(tmp_path: Path) -> None:
+    page = ("# Home\n\nBy DOI [@doi:10.5555/KNOWN(2020)1], by PMID [@pmid:12345], in text @known2020 [p. 2].\n"
+            "A rule [as of 2026-01-05, until 2026-06-30] and a fresh fact [as of 2026-11].\n")
+    root = project(tmp_path, {"index.md": page}, BIB_IDS)
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text().replace("      docs_dir: docs\n", "      docs_dir: docs\n      today: 2026-12-03\n"))
+    code, out = build(root)
+    assert code == 0, out
+    assert "WARNING" not in out
+    html = (root / "site" / "index.html").read_text()
+    # One reference, one number, whichever way it is cited.
+    assert html.count('href="#ref-known2020"') == 3 and ">2<" not in html.split('id="references"')[0]
+    assert '<span class="cr-intext-author">Known</span><sup class="cr-cite cr-cite--narrative"' in html
+    assert 'data-cr-fact="expired"' in html and "may be out of date" in html
+    assert 'data-cr-fact="current"' in html and "as of November 2026" in html
+    assert 'data-cr-facts="1"' in html

@@ -2,7 +2,7 @@
 
 One fixture per syntax form (single, several, locators, prefixes, numbering, statuses,
 citation-needed, things that are not citations, escaping, unknown keys, the bibliography
-marker). Diagnostics are golden too (``.log``). Regenerate after an intended change with
+marker; in-text citations, citations by DOI or PMID, dated facts, each with its errors). Diagnostics are golden too (``.log``). Regenerate after an intended change with
 ``UPDATE_GOLDEN=1 make test`` and review the diff like any other change.
 """
 
@@ -33,6 +33,8 @@ def render(name: str, caplog: pytest.LogCaptureFixture) -> tuple[str, str]:
                 "docs_dir": str(FIXTURES),
                 "class_prefix": "ke-",
                 "evidence": True,
+                # Dated facts are judged against a fixed day, so the files stay golden.
+                "today": "2026-12-03",
             }},
         )
         with caplog.at_level(logging.INFO, logger="mkdocs.extensions.citereview"):

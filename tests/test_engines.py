@@ -56,10 +56,14 @@ def shape(node: Element | str) -> Shape | str:
 
 
 def citation_markup(path: Path) -> tuple[list[Shape | str], list[Shape | str]]:
-    """The page's in-text citations (``sup.ke-cite``) and reference list(s) (``ol.ke-references``)."""
+    """The page's in-text citations (``sup.ke-cite``, with the author names of in-text ones,
+    ``span.ke-intext-author``, and dated-fact labels, ``span.ke-fact``) and its reference list(s)
+    (``ol.ke-references``) and notice (``div.ke-flags``)."""
     doc = parse_html(path.read_text(encoding="utf-8"))
-    return ([shape(e) for e in doc.find_all("sup", cls="ke-cite")],
-            [shape(e) for e in doc.find_all("ol", cls="ke-references")])
+    return ([shape(e) for tag, cls in (("sup", "ke-cite"), ("span", "ke-intext-author"), ("span", "ke-fact"))
+             for e in doc.find_all(tag, cls=cls)],
+            [shape(e) for tag, cls in (("ol", "ke-references"), ("div", "ke-flags"))
+             for e in doc.find_all(tag, cls=cls)])
 
 
 @pytest.mark.parametrize("engine", ["zensical", "properdocs"])
@@ -82,6 +86,48 @@ def test_citations_identical_under_zensical(built_site: Path, zensical_site: Pat
         assert zensical_refs == mkdocs_refs, f"{page}: reference lists differ"
         cited += len(mkdocs_cites)
     assert cited > 0, "no citations found: the comparison would prove nothing"
+
+
+FORMS = ("narrative", "identifiers", "facts")
+FORMS_CONFIG = """\
+site_name: Forms
+theme: {name: material}
+plugins: [citereview]
+markdown_extensions:
+  - toc
+  - tables
+  - citereview:
+      bibliography: docs/bibliography.yaml
+      docs_dir: docs
+      class_prefix: ke-
+      evidence: true
+      today: 2026-12-03
+exclude_docs: bibliography.yaml
+"""
+
+
+def test_new_citation_forms_and_dated_facts_identical_under_zensical(tmp_path: Path) -> None:
+    """In-text citations, citations by DOI/PMID and dated facts (the golden fixtures, which the
+    site itself does not all use) render the same under MkDocs and Zensical."""
+    fixtures = Path(__file__).parent / "fixtures" / "citations"
+    built = {}
+    for engine in ("mkdocs", "zensical"):
+        root = tmp_path / engine
+        (root / "docs").mkdir(parents=True)
+        (root / "mkdocs.yml").write_text(FORMS_CONFIG)
+        for name in (*FORMS, "bibliography"):
+            suffix = ".yaml" if name == "bibliography" else ".md"
+            (root / "docs" / f"{name}{suffix}").write_bytes((fixtures / f"{name}{suffix}").read_bytes())
+        proc = build_site(root / "site", engine=engine, cwd=root)
+        assert proc.returncode == 0, proc.stdout
+        built[engine] = root / "site"
+    counts = {}
+    for name in FORMS:
+        page = Path(name) / "index.html"
+        mkdocs_markup = citation_markup(built["mkdocs"] / page)
+        assert citation_markup(built["zensical"] / page) == mkdocs_markup, f"{name}: markup differs"
+        counts[name] = len(mkdocs_markup[0])
+    assert all(counts.values()), counts  # every page had something to compare
 
 
 def test_zensical_uses_classic_variant_without_google_fonts(zensical_site: Path) -> None:

@@ -39,6 +39,7 @@ def test_counts() -> None:
         "stale": 0, "partly": 0, "retracted": 0, "disputed": 1, "outdated": 0, "unreviewed": 4, "needed": 2,
         "unknown-key": 0,
         "no-identifier": 1, "page-overdue": 1, "page-unreviewed": 1, "unused": 1,
+        "fact-expired": 0, "fact-overage": 0,
     }
 
 

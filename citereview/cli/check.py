@@ -63,9 +63,10 @@ def run_check(project: Project, *, fail_on: Iterable[str] = (), changed: Iterabl
         return CheckResult(out)
     pages = sources.read_site(project.docs_dir)
     book = reviewmod.load(project.reviews, project.display(project.reviews))
+    policy = project.fact_policy(today)
     findings = site_findings(bib, pages, bib_display=bib_display, page_display=project.page_display,
-                             today=today, changed=only, bibliography_changed=project.bibliography_changed(changed),
-                             book=book)
+                             today=policy.today, fact_max_age=policy.max_age, changed=only,
+                             bibliography_changed=project.bibliography_changed(changed), book=book)
     if lines is not None:
         from .diffscope import touched
 

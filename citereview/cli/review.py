@@ -146,7 +146,7 @@ def _claims(project: Project, bib: bibmod.Bibliography, book: reviewmod.ReviewBo
     for src in sources.read_site(project.docs_dir):
         if page is not None and src.path != page:
             continue
-        for claim, status in zip(page_claims(src), claim_statuses(src, bib, book), strict=True):
+        for claim, status in zip(page_claims(src, bib), claim_statuses(src, bib, book), strict=True):
             if claim.key in bib.references:
                 out.append(Item(claim, status, project.page_display(src.path)))
     return out

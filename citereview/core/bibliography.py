@@ -18,6 +18,7 @@ import gc
 import hashlib
 import os
 import re
+import shlex
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -28,7 +29,7 @@ from typing import Any
 import yaml
 
 from .model import EVIDENCE_KINDS, REVIEW_STATUSES, Diagnostic, Reference, Review
-from .syntax import KEY_RE
+from .syntax import KEY_RE, identifier
 from .yamlnodes import duplicate_keys
 
 #: CSL 1.0.2 item types.
@@ -68,7 +69,40 @@ class Bibliography:
     loaded: bool = True
 
     def get(self, key: str) -> Reference | None:
-        return self.references.get(key)
+        """The entry cited as ``key``: its id, or ``doi:…`` / ``pmid:…`` (see :meth:`resolve`)."""
+        ref = self.references.get(key)
+        if ref is None and ":" in key:
+            found = self.resolve(key)
+            return self.references[found] if found else None
+        return ref
+
+    def resolve(self, key: str) -> str | None:
+        """The id of the entry a citation key names, ``None`` if none.
+
+        ``doi:10.x/y`` and ``pmid:N`` (Manubot's prefixes) name the entry with that DOI
+        (matched case-insensitively) or PMID, so a citation by identifier counts as a
+        citation of that entry everywhere: numbering, previews, "cited on", unused
+        references. Two entries with one identifier: the first in the file.
+        """
+        if key in self.references:
+            return key
+        ident = identifier(key)
+        return self._identifiers().get(ident) if ident else None
+
+    def knows_all(self, keys: Iterable[str]) -> bool:
+        return all(k in self.references or self.resolve(k) for k in keys)
+
+    def _identifiers(self) -> dict[tuple[str, str], str]:
+        index = self.__dict__.get("_ids")
+        if index is None:
+            index = {}
+            for ref in self.references.values():
+                if ref.doi:
+                    index.setdefault(("doi", str(ref.doi).lower()), ref.id)
+                if ref.pmid:
+                    index.setdefault(("pmid", str(ref.pmid)), ref.id)
+            self.__dict__["_ids"] = index
+        return index
 
     def __contains__(self, key: object) -> bool:
         return key in self.references
@@ -426,6 +460,13 @@ def _checked_parts(parts: list[list[int]], shown: Any) -> tuple[Any, str | None]
 
 def unknown_key_message(key: str, known: Iterable[str]) -> str:
     """The message for a key the bibliography lacks, with the closest existing keys."""
+    ident = identifier(key)
+    if ident is not None:
+        kind = ident[0]
+        name = "DOI" if kind == "doi" else "PMID"
+        shown = key.partition(":")[2]
+        return (f"no reference with {name} {shown} in the bibliography; add it with: "
+                f"python -m citereview import --{kind} {shlex.quote(shown)}")
     close = difflib.get_close_matches(key, list(known), n=3, cutoff=0.6)
     hint = f"; did you mean {', '.join(close)}?" if close else "; no similar key in the bibliography"
     return f"unknown citation key '{key}'{hint}"

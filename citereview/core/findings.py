@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
+from . import facts as factmod
 from .bibliography import Bibliography, unknown_key_message
 from .claims import Claim, ClaimStatus, claim_text, derive, resolve, unmatched
 from .frontmatter import read_front_matter
@@ -34,7 +35,10 @@ LEVELS: tuple[str, ...] = ("error", "warning", "notice")
 
 #: Finding codes. ``cite`` is a claim (a citation in its sentence) that is not verified: its
 #: status says why (:mod:`citereview.core.claims`); the rest name themselves.
-PAGE_CODES = ("cite", "needed", "unknown-key", "page-overdue", "page-unreviewed")
+PAGE_CODES = ("cite", "needed", "unknown-key", "page-overdue", "page-unreviewed", "fact-expired", "fact-overage")
+#: Dated facts (``[as of …]``): past their ``until`` date, older than the maximum age, or
+#: not a valid marker.
+FACT_CODES = ("fact-expired", "fact-overage", "fact-malformed")
 REFERENCE_CODES = ("no-identifier", "unused")
 REVIEW_CODES = ("review-unused",)
 
@@ -84,16 +88,20 @@ def bibliography_findings(bib: Bibliography, display: str | None = None) -> list
     return found if display is None else [replace(f, file=display) for f in found]
 
 
-def page_claims(page: SourcePage) -> list[Claim]:
+def page_claims(page: SourcePage, bib: Bibliography | None = None) -> list[Claim]:
     """Every claim of a page in source order: one per cited item (``[citation needed]`` is
-    not a claim: it has no source to check)."""
-    return [Claim(page.path, item.key, claim_text(occ.sentence), item.suffix, occ.line, occ.col)
+    not a claim: it has no source to check). With ``bib``, a citation by identifier
+    (``doi:…``, ``pmid:…``) is a claim citing the entry's key."""
+    def key(k: str) -> str:
+        return (bib.resolve(k) or k) if bib is not None else k
+
+    return [Claim(page.path, key(item.key), claim_text(occ.sentence), item.suffix, occ.line, occ.col)
             for occ in page.occurrences if not occ.group.needed for item in occ.group.items]
 
 
 def claim_statuses(page: SourcePage, bib: Bibliography, book: ReviewBook) -> list[ClaimStatus]:
     """The status of each of :func:`page_claims`, derived in :mod:`citereview.core.claims`."""
-    claims = page_claims(page)
+    claims = page_claims(page, bib)
     source = {c.key: ref.review.status for c in claims if (ref := bib.get(c.key)) is not None}
     if not book.has_page(page.path):
         return [derive(source.get(c.key, "unreviewed")) for c in claims]
@@ -150,8 +158,9 @@ def placement_findings(page: SourcePage, display: str) -> list[Finding]:
 
 def page_findings(page: SourcePage, bib: Bibliography, *, display: str,
                   today: _dt.date | None = None, notices: bool = True,
-                  book: ReviewBook = NO_REVIEWS) -> list[Finding]:
-    """Everything about one page: its front matter and review dates, and each claim.
+                  book: ReviewBook = NO_REVIEWS, fact_max_age: int = factmod.DEFAULT_MAX_AGE) -> list[Finding]:
+    """Everything about one page: its front matter and review dates, its dated facts, and
+    each claim.
 
     ``notices=False`` (the build, on every page) leaves out what is only to review, and with
     it the work of locating every citation when none of its keys is unknown and no claim on
@@ -159,13 +168,14 @@ def page_findings(page: SourcePage, bib: Bibliography, *, display: str,
     """
     if page.undecodable is not None:
         return encoding_findings(page, display)
-    today = today or _dt.datetime.now(_dt.UTC).date()
+    today = today or factmod.today()
     out: list[Finding] = []
     review, diags = read_front_matter(display, page.text, today=today)
     out += [from_diagnostic(d, page.path) for d in diags]
     out += placement_findings(page, display)
+    out += fact_findings(page, display=display, policy=factmod.FactPolicy(today, fact_max_age))
     if not notices:
-        if (not bib.loaded or page.keys() <= bib.references.keys()) and not book.has_page(page.path):
+        if (not bib.loaded or bib.knows_all(page.keys())) and not book.has_page(page.path):
             return [f for f in out if f.level != "notice"]
     elif page.occurrences or review.lines:  # pages that make claims are reviewed
         due = review.due
@@ -203,6 +213,34 @@ def page_findings(page: SourcePage, bib: Bibliography, *, display: str,
     return out if notices else [f for f in out if f.level != "notice"]
 
 
+def fact_findings(page: SourcePage, *, display: str, policy: factmod.FactPolicy) -> list[Finding]:
+    """Dated facts that may be out of date (warnings) and malformed markers (errors).
+
+    Warnings, not errors: a fact's age says it needs re-checking, not that the page is
+    broken, and the build must not start failing on the day a rule expires.
+    """
+    out: list[Finding] = []
+    for occ in factmod.scan_facts(page.text):
+        if occ.fact is None:
+            out.append(Finding("fact-malformed", "error", display, occ.line, occ.col,
+                               factmod.malformed_message(occ), page=page.path, sentence=claim_text(occ.sentence)))
+            continue
+        state = occ.fact.state(policy)
+        if state == "current":
+            continue
+        fact = occ.fact
+        if state == "expired":
+            message = f"dated fact expired: {occ.text} ended on {fact.until_text}"
+            detail = f"until {fact.until_text}"
+        else:
+            message = (f"dated fact older than {policy.max_age} months: {occ.text} "
+                       f"(checked {fact.as_of_text}); re-check it against a source")
+            detail = f"checked {fact.as_of_text}"
+        out.append(Finding(f"fact-{state}", "warning", display, occ.line, occ.col, message, page=page.path,
+                           sentence=claim_text(occ.sentence), anchor=f"fact-{occ.number}", detail=detail))
+    return out
+
+
 def reference_findings(bib: Bibliography, pages: Iterable[SourcePage], *, display: str,
                        in_scope: set[str] | None = None) -> list[Finding]:
     """References that readers cannot look up, and references no page cites.
@@ -213,7 +251,7 @@ def reference_findings(bib: Bibliography, pages: Iterable[SourcePage], *, displa
     if not bib.loaded:
         return []
     pages = list(pages)
-    used = {key for page in pages for key in page.keys()}
+    used = {bib.resolve(key) or key for page in pages for key in page.keys()}
     bib_page = bibliography_page(pages)
     out: list[Finding] = []
     for ref in bib.references.values():
@@ -240,7 +278,7 @@ def review_findings(book: ReviewBook, bib: Bibliography, pages: list[SourcePage]
     out = [from_diagnostic(d) for d in book.diagnostics]
     if not book.records:
         return out
-    claims = [c for page in pages if book.has_page(page.path) for c in page_claims(page)]
+    claims = [c for page in pages if book.has_page(page.path) for c in page_claims(page, bib)]
     for rec in unmatched(book, claims, {p.path for p in pages}):
         out.append(Finding("review-unused", "notice", book.path, rec.line, 1,
                            f"review of '{rec.key}' on {rec.page} matches no citation there any more "
@@ -256,7 +294,7 @@ def review_findings(book: ReviewBook, bib: Bibliography, pages: list[SourcePage]
 def site_findings(bib: Bibliography, pages: Iterable[SourcePage], *, bib_display: str,
                   page_display: Callable[[str], str], today: _dt.date | None = None,
                   changed: set[str] | None = None, bibliography_changed: bool = True,
-                  book: ReviewBook = NO_REVIEWS) -> list[Finding]:
+                  book: ReviewBook = NO_REVIEWS, fact_max_age: int = factmod.DEFAULT_MAX_AGE) -> list[Finding]:
     """Every finding of a site, in a stable order (by file and position).
 
     ``changed`` (docs-relative page paths) limits page findings to those pages and reference
@@ -267,11 +305,12 @@ def site_findings(bib: Bibliography, pages: Iterable[SourcePage], *, bib_display
     out = [f for f in bibliography_findings(bib, bib_display) if bibliography_changed or f.level == "error"]
     for page in pages:
         if changed is None or page.path in changed:
-            out += page_findings(page, bib, display=page_display(page.path), today=today, book=book)
+            out += page_findings(page, bib, display=page_display(page.path), today=today, book=book,
+                                 fact_max_age=fact_max_age)
     reviewed = review_findings(book, bib, pages)
     out += reviewed if changed is None else [f for f in reviewed if f.level == "error" or f.page in changed]
     in_scope = None if changed is None or bibliography_changed else {
-        key for page in pages if page.path in changed for key in page.keys()}
+        bib.resolve(key) or key for page in pages if page.path in changed for key in page.keys()}
     out += reference_findings(bib, pages, display=bib_display, in_scope=in_scope)
     # Stable: findings at one position keep the order of the items in the citation.
     order = {lvl: i for i, lvl in enumerate(LEVELS)}

@@ -115,10 +115,12 @@ class CiteItem:
 
 @dataclass(frozen=True)
 class CiteGroup:
-    """A bracketed citation ``[see @a, p. 3; @b]`` or the ``[citation needed]`` marker."""
+    """A bracketed citation ``[see @a, p. 3; @b]``, the ``[citation needed]`` marker, or an
+    in-text citation ``@a`` (``narrative``: one item, shown with the author's name)."""
 
     items: tuple[CiteItem, ...]
     needed: bool = False
+    narrative: bool = False
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,22 @@ def short_citation(csl: dict[str, Any], *, with_title: bool = True) -> str:
     if not with_title:
         return who
     return f"{who}. {title}" if who else title
+
+
+def narrative_name(csl: dict[str, Any]) -> str:
+    """The author as an in-text citation names them, AMA style: ``Zarate`` (one author),
+    ``Zarate and Singh`` (two), ``Zarate et al`` (three or more); an organisation by its
+    name; the title when there is no author or editor."""
+    for role in ("author", "editor"):
+        names = csl.get(role)
+        if isinstance(names, list) and names and all(isinstance(n, dict) for n in names):
+            family = [str(n.get("family") or n.get("literal") or "") for n in names[:2]]
+            if len(names) == 1:
+                return family[0]
+            if len(names) == 2:
+                return f"{family[0]} and {family[1]}"
+            return f"{family[0]} et al"
+    return str(csl.get("title") or "")
 
 
 def slug(key: str) -> str:

@@ -19,6 +19,8 @@ from urllib.parse import urljoin
 
 import yaml
 
+from .facts import FactPolicy
+
 DEFAULT_BIBLIOGRAPHY = "docs/bibliography.yaml"
 
 
@@ -163,6 +165,14 @@ class Project:
             return True
         target = self.bibliography.resolve()
         return any((Path(n) if Path(n).is_absolute() else Path.cwd() / n).resolve() == target for n in changed)
+
+    def fact_policy(self, today: Any = None) -> FactPolicy:
+        """Today and the maximum age of dated facts, from the extension's options (``today``,
+        ``fact_max_age``) or ``$CITEREVIEW_TODAY``; a bad value is a configuration error."""
+        try:
+            return FactPolicy.from_options(extension_options(self.config), today)
+        except ValueError as exc:
+            raise ConfigError(str(self.config_path), f"citereview: {exc}") from None
 
     @property
     def bibliography_in_docs(self) -> str | None:

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 
 from .bibliography import Bibliography
 from .claims import human_date
+from .facts import DEFAULT_MAX_AGE
+from .facts import today as current_date
 from .findings import NO_REVIEWS, PAGE_CODES, REFERENCE_CODES, Finding, bibliography_page, site_findings
 from .model import Reference, slug
 from .project import EditLinks, Project
@@ -78,6 +80,8 @@ class Queue:
         for kind, label in (
             ("needed", "statements marked citation needed"),
             ("unknown-key", "unknown citation keys"),
+            ("fact-expired", "dated facts past their end date"),
+            ("fact-overage", "dated facts older than the maximum age"),
             ("no-identifier", "references without DOI, PMID or URL"),
             ("page-overdue", "pages overdue for review"),
             ("page-unreviewed", "pages never reviewed"),
@@ -110,20 +114,22 @@ class Queue:
 def compute_queue(bib: Bibliography, pages: Iterable[SourcePage], *, today: _dt.date | None = None,
                   changed: set[str] | None = None, bibliography_changed: bool = True,
                   edit: EditLinks | None = None, docs_prefix: str = "docs",
-                  bib_docs_path: str | None = None, book: ReviewBook = NO_REVIEWS) -> Queue:
+                  bib_docs_path: str | None = None, book: ReviewBook = NO_REVIEWS,
+                  fact_max_age: int = DEFAULT_MAX_AGE) -> Queue:
     """The queue: the review findings of the site, with what renderers need to link them.
 
     ``changed`` (docs-relative page paths) limits page items to those pages and reference
     items to references cited there (all references when ``bibliography_changed``).
     """
-    today = today or _dt.datetime.now(_dt.UTC).date()
+    today = today or current_date()
     all_pages = list(pages)
     prefix = docs_prefix.rstrip("/")
     bib_display = f"{prefix}/{bib_docs_path}" if bib_docs_path else bib.path
     kinds = set(PAGE_CODES) | set(REFERENCE_CODES)
     items = [f for f in site_findings(bib, all_pages, bib_display=bib_display,
                                       page_display=lambda p: f"{prefix}/{p}" if prefix else p, today=today,
-                                      changed=changed, bibliography_changed=bibliography_changed, book=book)
+                                      changed=changed, bibliography_changed=bibliography_changed, book=book,
+                                      fact_max_age=fact_max_age)
              if f.code in kinds]
     return Queue(items, bib, {p.path: p for p in all_pages}, today, edit or EditLinks(), prefix,
                  bibliography_page(all_pages), bib_docs_path)
@@ -138,7 +144,9 @@ def project_queue(project: Project, *, changed: Iterable[str] | None = None,
     bib = bibmod.load(project.bibliography)
     book = reviewmod.load(project.reviews, project.display(project.reviews))
     pages = read_site(project.docs_dir) if project.docs_dir.is_dir() else []
-    return compute_queue(bib, pages, today=today, changed=project.changed_pages(changed),
+    policy = project.fact_policy(today)
+    return compute_queue(bib, pages, today=policy.today, fact_max_age=policy.max_age,
+                         changed=project.changed_pages(changed),
                          bibliography_changed=project.bibliography_changed(changed),
                          edit=EditLinks.from_config(project.config), docs_prefix=project.display(project.docs_dir),
                          bib_docs_path=project.bibliography_in_docs, book=book)
@@ -219,6 +227,7 @@ def outline(q: Queue) -> list[Section]:
         group.entries += [Entry("Citation needed", f"{page}#{i.anchor}", i.sentence,
                                 f"{q.file(page)}:{i.line}:{i.col}", q.edit.url(page))
                           for i in its if i.code == "needed"]
+        group.entries += [fact_entry(q, i) for i in its if i.code in ("fact-expired", "fact-overage")]
         groups.append(group)
     sections.append(Section("By page", "queue-by-page", groups,
                             "" if groups else "Nothing flagged on any page."))
@@ -259,6 +268,15 @@ def outline(q: Queue) -> list[Section]:
                          edit=_bib_edit(q)) for i in sorted(q.of(kind), key=lambda i: i.key or "")]
         sections.append(Section(title, sid, [Group("", entries)] if entries else [], "" if entries else empty))
     return sections
+
+
+def fact_entry(q: Queue, i: Item) -> Entry:
+    """A dated fact that may be out of date, with the statement to re-check."""
+    assert i.page is not None
+    label = ("Dated fact past its end date" if i.code == "fact-expired"
+             else "Dated fact older than the maximum age") + f" ({i.detail})"
+    return Entry(label, f"{i.page}#{i.anchor}", i.sentence, f"{q.file(i.page)}:{i.line}:{i.col}",
+                 q.edit.url(i.page))
 
 
 def _bib_where(q: Queue, ref: Reference | None) -> str:

@@ -9,6 +9,7 @@ re-reads only what changed.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -123,10 +124,16 @@ def read_site(docs_dir: str | Path) -> list[SourcePage]:
     return [p for p in pages if p is not None]
 
 
-def cited_by(pages: list[SourcePage]) -> dict[str, list[SourcePage]]:
-    """Map each cited key to the pages citing it, in page order."""
+def cited_by(pages: list[SourcePage],
+             resolve: Callable[[str], str | None] | None = None) -> dict[str, list[SourcePage]]:
+    """Map each cited key to the pages citing it, in page order.
+
+    ``resolve`` (:meth:`Bibliography.resolve`) maps ``doi:…`` / ``pmid:…`` to the entry's
+    id, so that a page citing an entry by identifier is listed under that entry.
+    """
     result: dict[str, list[SourcePage]] = {}
     for page in pages:
-        for key in sorted(page.keys()):
+        keys = page.keys() if resolve is None else {resolve(k) or k for k in page.keys()}
+        for key in sorted(keys):
             result.setdefault(key, []).append(page)
     return result

@@ -1,4 +1,5 @@
-"""Citation syntax: Pandoc's bracketed citations and the ``[citation needed]`` marker.
+"""Citation syntax: Pandoc's bracketed and in-text citations, the ``[citation needed]`` marker
+and dated-fact markers (``[as of 2026-11-24]``, read by :mod:`citereview.core.facts`).
 
 Used in two places with one grammar: the Markdown inline processor (rendering) and
 :func:`scan_source`, which re-reads a page's source to give file:line:col positions
@@ -22,6 +23,16 @@ from .placement import Places
 KEY_PATTERN = r"[^\W](?:[\w]|[:.#$%&\-+?<>~/](?=[\w]))*"
 KEY_RE = re.compile(KEY_PATTERN)
 
+#: Citation by identifier, Manubot's prefixes: ``@doi:10.1016/S0006-3223(99)00230-9`` and
+#: ``@pmid:10686270``. A DOI may hold parentheses (balanced, one level), ``;`` and ``<>``;
+#: it ends at white space or a bracket, and trailing ``.,;:`` is punctuation, not DOI.
+DOI_KEY_PATTERN = r"doi:10\.\d{4,9}/(?:[^\s\[\]()]|\([^\s\[\]()]*\))+(?<![.,;:])"
+PMID_KEY_PATTERN = r"pmid:[1-9]\d{0,8}(?![\w.:/-])"
+ID_KEY_PATTERN = rf"(?i:{DOI_KEY_PATTERN}|{PMID_KEY_PATTERN})"
+ID_KEY_RE = re.compile(ID_KEY_PATTERN)
+#: Anything that may follow ``@``: an identifier first (a DOI is not a valid key), else a key.
+CITE_KEY_PATTERN = rf"(?:{ID_KEY_PATTERN}|{KEY_PATTERN})"
+
 #: Reserved marker for "this claim needs a source".
 NEEDED_PATTERN = r"\[citation needed\]"
 
@@ -30,10 +41,49 @@ NEEDED_PATTERN = r"\[citation needed\]"
 GROUP_PATTERN = r"\[(?P<body>[^\[\]\n]*@[^\[\]\n]*)\](?![(\[:])"
 
 #: An opening bracket whose ``@key`` group runs to the end of the line without ``]``.
-_UNCLOSED_RE = re.compile(rf"(?<![\\!])\[(?P<body>[^\[\]\n]*(?<![\w@.])-?@{KEY_PATTERN}[^\[\]\n]*)$", re.M)
+_UNCLOSED_RE = re.compile(rf"(?<![\\!])\[(?P<body>[^\[\]\n]*(?<![\w@.])-?@{CITE_KEY_PATTERN}[^\[\]\n]*)$", re.M)
 
-_ITEM_RE = re.compile(rf"^(?P<prefix>.*?)(?<![\w@.])-?@(?P<key>{KEY_PATTERN})(?P<suffix>.*)$", re.S)
-_SCAN_RE = re.compile(rf"(?<!\\)(?:{NEEDED_PATTERN}|{GROUP_PATTERN})", re.I)
+#: Pandoc's in-text (narrative) citation ``@key`` or ``@key [p. 33]``. The ``@`` must start a
+#: word: after a letter, digit, ``/``, ``.`` or ``:`` it belongs to an e-mail address, a URL
+#: or a handle (``name@example.org``, ``https://host/@user``), never to a citation.
+NARRATIVE_PATTERN = (rf"(?<![^\s(\"'\u201c\u2018*_])@(?P<nkey>{CITE_KEY_PATTERN})"
+                     r"(?:[ \t]?\[(?!as of[ \t]|citation needed\])(?P<loc>[^\[\]@\n]*)\](?![(\[:]))?")
+
+#: A dated-fact marker: ``[as of 2026-11-24]``, ``[as of 2026-11, until 2026-12-31]``. Anything
+#: starting with a digit after "as of" is taken for a date, so that a mistyped date is
+#: reported instead of shown as text. Not followed by ``(`` or ``[`` (a link); a ``:`` may follow
+#: (``**Australia [as of 2025-05]:**``).
+FACT_PATTERN = r"\[as of[ \t]+(?P<fact>\d[^\[\]\n]*)\](?![(\[])"
+FACT_RE = re.compile(rf"(?<!\\){FACT_PATTERN}", re.I)
+
+_ITEM_RE = re.compile(rf"^(?P<prefix>.*?)(?<![\w@.])-?@(?P<key>{CITE_KEY_PATTERN})(?P<suffix>.*)$", re.S)
+_SCAN_RE = re.compile(rf"(?<!\\)(?:{NEEDED_PATTERN}|{GROUP_PATTERN}|{NARRATIVE_PATTERN})", re.I)
+#: A DOI item that a ``;`` split in two (``…3.0.CO;2-N``): the part before ends in a DOI.
+_DOI_TAIL_RE = re.compile(r"@doi:\S*$", re.I)
+#: ``\@key``: Pandoc's escape for an ``@`` that is not a citation.
+ESCAPED_AT_RE = re.compile(rf"\\@(?={CITE_KEY_PATTERN})")
+
+
+def identifier(key: str) -> tuple[str, str] | None:
+    """``("doi", "10.x/y")`` (lowercase: DOIs match case-insensitively) or ``("pmid", "N")``
+    for a citation by identifier; ``None`` for an ordinary key."""
+    if not ID_KEY_RE.fullmatch(key):
+        return None
+    kind, _, value = key.partition(":")
+    kind = kind.lower()
+    return kind, value.lower() if kind == "doi" else value
+
+
+def _split_items(body: str) -> list[str]:
+    """``body`` split at the ``;`` between items, but not at a ``;`` inside a DOI: a part
+    glued to the ``;`` with no ``@`` of its own continues a DOI that came before it."""
+    parts: list[str] = []
+    for part in body.split(";"):
+        if parts and part and not part[0].isspace() and "@" not in part and _DOI_TAIL_RE.search(parts[-1]):
+            parts[-1] += ";" + part
+        else:
+            parts.append(part)
+    return parts
 
 
 @functools.lru_cache(maxsize=16384)
@@ -48,7 +98,7 @@ def parse_group(body: str) -> CiteGroup | None:
     immutable, so sharing it is safe.
     """
     items: list[CiteItem] = []
-    for part in body.split(";"):
+    for part in _split_items(body):
         m = _ITEM_RE.match(part.strip())
         if not m or "@" in m.group("prefix") or "@" in m.group("suffix"):
             return None
@@ -70,7 +120,7 @@ _FENCE_RE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})")
 _CODE_SPAN_RE = re.compile(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)", re.S)
 _COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
 _UNIT_LINE_RE = re.compile(r"^\s*(?:\||[-*+]\s|\d+[.)]\s)")
-_SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'])")
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'@])")
 
 
 def _blank(text: str) -> str:
@@ -163,6 +213,11 @@ def _sentence_around(text: str, start: int, end: int) -> str:
     return _tidy(pieces[i])
 
 
+def sentence_around(text: str, start: int, end: int) -> str:
+    """The sentence holding ``start:end`` as a reviewer reads it (dated facts use it too)."""
+    return _sentence_around(text, start, end)
+
+
 def sentence_context(text: str, line: int, col: int) -> tuple[str, str, str]:
     """The sentence holding the citation at ``line``/``col`` (1-based) with the sentences
     before and after it in its paragraph, citation markup removed (for reviewers)."""
@@ -175,7 +230,10 @@ def sentence_context(text: str, line: int, col: int) -> tuple[str, str, str]:
 
 
 def _tidy(s: str) -> str:
-    s = _SCAN_RE.sub("", s)
+    # Bracketed citations and markers go; an in-text citation is part of the sentence.
+    s = _SCAN_RE.sub(lambda m: m.group(0) if m.group("nkey") else "", s)
+    if "[" in s:
+        s = FACT_RE.sub("", s)
     s = re.sub(r"^\s*(?:[-*+]|\d+\.|>|\|)\s*", "", s)
     s = re.sub(r"[*_`]+", "", s)
     s = re.sub(r"\s+([.,;:!?])", r"\1", s)  # the removed citation leaves "claim ."
@@ -193,7 +251,12 @@ def _all_groups(text: str, front_matter: bool) -> Iterator[tuple[re.Match, CiteG
     masked = _masked(text, front_matter)
     places: Places | None = None
     for m in _SCAN_RE.finditer(masked):
-        group = NEEDED_GROUP if m.group("body") is None else parse_group(m.group("body"))
+        if m.group("nkey") is not None:
+            group: CiteGroup | None = narrative_group(m.group("nkey"), m.group("loc"))
+        elif m.group("body") is None:
+            group = NEEDED_GROUP
+        else:
+            group = parse_group(m.group("body"))
         if group is not None:
             places = places or Places(masked)
             yield m, group, places.unrendered(m.start(), m.end())
@@ -233,6 +296,12 @@ def misplaced(text: str) -> list[Misplaced]:
         shown = m.group(0) if len(m.group(0)) <= 40 else m.group(0)[:39] + "…"
         found.append(at(m.start(), shown, None))
     return sorted(found, key=lambda p: (p.line, p.col))
+
+
+@functools.lru_cache(maxsize=16384)
+def narrative_group(key: str, locator: str | None) -> CiteGroup:
+    """An in-text citation: one item, rendered with the author's name before the number."""
+    return CiteGroup((CiteItem(key, "", (locator or "").strip()),), narrative=True)
 
 
 def scan_source(text: str, front_matter: bool = True) -> Iterator[Occurrence]:
@@ -286,4 +355,5 @@ def page_title(text: str, fallback: str) -> str:
     if not m:
         return fallback
     # A citation in the heading is left out of the page title, as the engines do.
-    return re.sub(r"\s{2,}", " ", _SCAN_RE.sub("", m.group(1))).strip() or fallback
+    title = _SCAN_RE.sub(lambda c: c.group(0) if c.group("nkey") else "", m.group(1))
+    return re.sub(r"\s{2,}", " ", title).strip() or fallback

@@ -31,7 +31,7 @@ def build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
 
     bib = ext.bibliography()
     pages = sources.read_site(ext.path("docs_dir"))
-    citing = sources.cited_by(pages)
+    citing = sources.cited_by(pages, bib.resolve)
     here = ext.page() or "references.md"
     t = ext.templates
     formatter = ext.formatter()
@@ -77,9 +77,10 @@ def _claim_counts(pages: list[sources.SourcePage], bib: Bibliography,
     book = ext.reviews()
     for page in pages:
         if book.has_page(page.path):
-            for claim, status in zip(page_claims(page), claim_statuses(page, bib, book), strict=True):
+            for claim, status in zip(page_claims(page, bib), claim_statuses(page, bib, book), strict=True):
                 claims[claim.key] += 1
                 verified[claim.key] += status.status == "verified"
         else:
-            claims.update(page.item_counts)
+            for key, n in page.item_counts.items():
+                claims[bib.resolve(key) or key] += n
     return claims, verified

@@ -23,11 +23,13 @@ from markdown.extensions import Extension
 
 from ..core import bibliography as bibmod
 from ..core import reviews as reviewmod
+from ..core.facts import DEFAULT_MAX_AGE, FactPolicy, max_age_option
 from ..core.findings import Finding
 from ..core.model import Diagnostic
 from ..core.project import config_near
 from ..csl.formatter import DEFAULT_STYLE, Formatter
-from . import processors
+from . import facts, processors
+from .facts import PageFacts
 from .state import STATE, page_path
 from .templates import PREFIX_RE, Templates
 from .tokens import TokenTable
@@ -45,6 +47,10 @@ OPTIONS: dict[str, list[Any]] = {
     "evidence": [False, "Require and show an evidence kind (trial, meta-analysis…) on every reference"],
     "reviews": ["", "Claim review records (YAML), relative to mkdocs.yml; default: reviews.yaml beside "
                     "the bibliography"],
+    "fact_max_age": [DEFAULT_MAX_AGE, "Months after which a dated fact ([as of …]) is flagged as possibly "
+                     "out of date (0: never by age)"],
+    "today": ["", "The date treated as today (YYYY-MM-DD), for reproducible builds; default: "
+              "$CITEREVIEW_TODAY, else the current date"],
 }
 
 
@@ -63,6 +69,13 @@ class CiteReviewExtension(Extension):
             raise OptionError(f"citereview: class_prefix '{prefix}' must be lowercase letters, digits and "
                               "hyphens, starting with a letter (e.g. 'cr-')")
         self.templates = Templates(prefix, evidence=bool(self.getConfig("evidence")))
+        try:  # validated now, so that a bad value is a configuration error, not a page's
+            self._fact_options = {"fact_max_age": max_age_option(self.getConfig("fact_max_age")),
+                                  "today": self.getConfig("today")}
+            FactPolicy.from_options(self._fact_options)
+        except ValueError as exc:
+            raise OptionError(f"citereview: {exc}") from None
+        self.facts = PageFacts()
         self.md: Markdown | None = None
         self.tokens = TokenTable()
         base = STATE.base_dir
@@ -76,11 +89,13 @@ class CiteReviewExtension(Extension):
         md.registerExtension(self)
         self.md = md
         processors.register(md, self)
+        facts.register(md, self)
         self.reset()
 
     def reset(self) -> None:
-        """Start a document: its tokens are its own."""
+        """Start a document: its tokens and dated facts are its own."""
         self.tokens = TokenTable()
+        self.facts = PageFacts()
 
     # -- what the processors share ------------------------------------------------------
     def path(self, name: str) -> Path:
@@ -102,6 +117,11 @@ class CiteReviewExtension(Extension):
         for diag in book.diagnostics:
             report(diag, once=True)
         return book
+
+    def fact_policy(self) -> FactPolicy:
+        """Today and the maximum age of dated facts (``today`` read per page: ``serve`` runs
+        for days)."""
+        return FactPolicy.from_options(self._fact_options)
 
     def formatter(self) -> Formatter:
         return Formatter.for_style(str(self.getConfig("style")))

@@ -51,7 +51,7 @@ from ..core.bibliography import unknown_key_message
 from ..core.cache import BoundedCache
 from ..core.claims import Claim, ClaimStatus, claim_text, derive, resolve
 from ..core.findings import page_findings
-from ..core.model import CiteGroup, Diagnostic, PageCitations, Reference, slug
+from ..core.model import CiteGroup, Diagnostic, PageCitations, Reference, narrative_name, slug
 from ..core.syntax import scan_source
 from ..csl.formatter import Formatter
 from .templates import Templates, esc
@@ -88,8 +88,10 @@ class PageChecks(Preprocessor):
         src = sources.read_page(self.ext.path("docs_dir"), page) if page else None
         if src is not None:  # engines strip front matter before us: check the source file
             bib = self.ext.bibliography()
+            policy = self.ext.fact_policy()
             for finding in page_findings(src, bib, display=self.ext.display_path(page), notices=False,
-                                         book=self.ext.reviews()):
+                                         book=self.ext.reviews(), today=policy.today,
+                                         fact_max_age=policy.max_age):
                 report(finding)
         if not lines or lines[0].strip() != "---":
             return lines
@@ -144,7 +146,7 @@ class CitationTokens(Preprocessor):
             # Only pages with review records need each citation's sentence (to match the
             # reviews); found with the grammar that found the groups, so they pair up.
             tokens.sentences = [claim_text(occ.sentence) for occ in scan_source(text, front_matter=False)]
-        return out.split("\n") if groups else lines
+        return out.split("\n") if groups or out != text else lines
 
 
 class RestoreTokens(Postprocessor):
@@ -284,6 +286,8 @@ class PagePlan:
     notice: tuple[bool, int, str, str, bool] | None
     #: Cited keys missing from the bibliography, for diagnostics.
     unknown: tuple[str, ...]
+    #: Per citation site: HTML before the ``<sup>`` (an in-text citation's author name), or "".
+    leads: tuple[str, ...] = ()
 
 
 _plans: BoundedCache[tuple, PagePlan] = BoundedCache("page-plans", 4096)
@@ -318,9 +322,12 @@ class CitationTree(Treeprocessor):
                                                   statuses))
         for position, ((index, el, in_heading), (cls, id_, inner)) in enumerate(
                 zip(sites, plan.citations, strict=True)):
+            lead = plan.leads[position] if plan.leads else ""
             if el is None:
-                tokens.rendered[index] = t.cite_sup(cls, inner)
+                tokens.rendered[index] = lead + t.cite_sup(cls, inner)
                 continue
+            if lead:
+                _put_before(root, el, lead, self.md)
             el.set("class", cls)
             el.set("data-search-exclude", "")
             if in_heading:
@@ -350,7 +357,7 @@ class CitationTree(Treeprocessor):
         if sentences is None or page is None:
             return None
         groups = self.ext.tokens.groups
-        claims = [Claim(page, item.key, sentences[index], item.suffix)
+        claims = [Claim(page, bib.resolve(item.key) or item.key, sentences[index], item.suffix)
                   for index, _, _ in sites if not groups[index].needed for item in groups[index].items]
         source = {c.key: ref.review.status for c in claims if (ref := bib.get(c.key)) is not None}
         return tuple(resolve(claims, source, self.ext.reviews()))
@@ -422,6 +429,8 @@ def make_plan(groups: list[CiteGroup], bib: bibmod.Bibliography, formatter: Form
         if group.needed:
             state.needed += 1
             citations.append((t.cite_class(needed=True), f"needed-{state.needed}", t.needed(state.needed)))
+        elif group.narrative:
+            citations.append((t.narrative_class(), "", _group_html(group, bib, formatter, t, state, claims)))
         else:
             citations.append((t.cite_class(), "", _group_html(group, bib, formatter, t, state, claims)))
     references = []
@@ -429,7 +438,32 @@ def make_plan(groups: list[CiteGroup], bib: bibmod.Bibliography, formatter: Form
         fixed = ref_parts(bib.references[key], bib, formatter, t)
         references.append((t.reference_class(fixed.status), f"ref-{fixed.slug}",
                            fixed.entry + t.backlinks(number, state.backlinks[key])))
-    return PagePlan(tuple(citations), tuple(references), _notice_plan(state), tuple(state.unknown))
+    leads = tuple(_narrative_lead(group, bib, t) for group in groups) if any(
+        group.narrative for group in groups) else ()
+    return PagePlan(tuple(citations), tuple(references), _notice_plan(state), tuple(state.unknown),
+                    leads)
+
+
+def _narrative_lead(group: CiteGroup, bib: bibmod.Bibliography, t: Templates) -> str:
+    """An in-text citation's author name (AMA: "Zarate et al"), before its number."""
+    if not group.narrative:
+        return ""
+    ref = bib.get(group.items[0].key)
+    return t.narrative_name(narrative_name(ref.csl)) if ref is not None else ""
+
+
+def _put_before(root: etree.Element, el: etree.Element, markup: str, md: Markdown | None) -> None:
+    """Put finished HTML just before ``el`` (an in-text citation's name before its ``<sup>``
+    in a heading, where the ``<sup>`` is an element)."""
+    assert md is not None
+    parent = next(p for p in root.iter() if any(child is el for child in p))
+    index = list(parent).index(el)
+    stashed = md.htmlStash.store(markup)
+    if index == 0:
+        parent.text = AtomicString((parent.text or "") + stashed)
+    else:
+        before = parent[index - 1]
+        before.tail = AtomicString((before.tail or "") + stashed)
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,9 @@ def build_queue(parent: etree.Element, ext: CiteReviewExtension) -> None:
     """Expand the ``[review-queue]`` marker: the whole queue as of the build date."""
     bib = ext.bibliography()
     docs_dir = ext.path("docs_dir")
+    policy = ext.fact_policy()
     q = compute_queue(bib, read_site(docs_dir), edit=EditLinks.from_config(config_near(docs_dir)),
+                      today=policy.today, fact_max_age=policy.max_age,
                       docs_prefix=str(ext.getConfig("docs_dir")).rstrip("/"),
                       bib_docs_path=in_docs(ext.path("bibliography"), docs_dir), book=ext.reviews())
     render_tree(parent, q, ext.templates, ext.page() or "review-queue.md", stash=_stash(ext),

@@ -141,3 +141,28 @@ class Templates:
         # Out of the search index: page titles repeated under the entries are noise in results.
         return (f'<li class="{self.reference_class(status)}" id="ref-{slug}">{entry_html}'
                 f'<span class="{self.c("ref__back")}" data-search-exclude="">{cited_html}</span></li>')
+
+    # -- in-text citations and dated facts (#17) ---------------------------------------------
+    def narrative_class(self) -> str:
+        """``<sup>`` class of an in-text citation (``@key``): after the author's name."""
+        return f"{self.c('cite')} {self.c('cite--narrative')}"
+
+    def narrative_name(self, name: str) -> str:
+        """The author's name before an in-text citation's number, as running text."""
+        return f'<span class="{self.c("intext-author")}">{esc(name)}</span>' if name else ""
+
+    def fact_class(self, state: str) -> str:
+        stale = f" {self.c('fact--stale')}" if state != "current" else ""
+        return f"{self.c('fact')}{stale}"
+
+    def fact_label(self, as_of: str, month_only: bool, stale: bool) -> str:
+        """The visible label: the date, and for a stale fact the words that say so (text,
+        not colour alone)."""
+        return f"as of {as_of}" + (" · may be out of date" if stale else "")
+
+    def fact_notice(self, count: int) -> str:
+        """The sentence the page notice gets for dated facts that may be out of date."""
+        return (f"{count} dated statement{'s' if count != 1 else ''} on this page "
+                f"{'is' if count == 1 else 'are'} past {'its' if count == 1 else 'their'} "
+                "check-by date and may be out of date.")
+

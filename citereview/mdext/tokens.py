@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from ..core.cache import BoundedCache
 from ..core.model import CiteGroup
-from ..core.syntax import find_groups
+from ..core.syntax import ESCAPED_AT_RE, find_groups, mask_code
 
 CITE = "\x02kecite:{}\x03"
 CITE_RE = re.compile("\x02kecite:(\\d+)\x03")
@@ -81,11 +81,34 @@ def tokenise(text: str) -> tuple[str, tuple[CiteGroup, ...], tuple[str, ...]]:
     groups: list[CiteGroup] = []
     sources: list[str] = []
     pos = 0
+    escapes = escaped_ats(text)
     for m, group in find_groups(text, front_matter=False):
-        out.append(text[pos:m.start()])
+        out.append(_unescape(text, pos, m.start(), escapes))
         out.append(CITE.format(len(groups)))
         groups.append(group)
         sources.append(m.group(0))
         pos = m.end()
-    out.append(text[pos:])
+    out.append(_unescape(text, pos, len(text), escapes))
     return _tokenised.remember(text, ("".join(out), tuple(groups), tuple(sources)))
+
+
+def escaped_ats(text: str) -> list[int]:
+    """Positions of ``\\@key`` outside code: Pandoc's escape for an ``@`` that is not an
+    in-text citation. Markdown does not know ``\\@``, so the backslash is dropped here."""
+    if "\\@" not in text:
+        return []
+    return [m.start() for m in ESCAPED_AT_RE.finditer(mask_code(text, front_matter=False))]
+
+
+def _unescape(text: str, start: int, end: int, escapes: list[int]) -> str:
+    """``text[start:end]`` without the backslashes of escaped ``@``."""
+    inside = [i for i in escapes if start <= i < end]
+    if not inside:
+        return text[start:end]
+    pieces, pos = [], start
+    for i in inside:
+        pieces.append(text[pos:i])
+        pos = i + 1
+    pieces.append(text[pos:end])
+    return "".join(pieces)
+

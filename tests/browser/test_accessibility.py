@@ -84,3 +84,27 @@ def test_open_citation_preview_passes(scheme: Scheme,
     assert tab.page.locator(tip).is_visible()
     violations = axe_violations(tab, include=tip)
     assert violations == [], f"open preview ({scheme}):\n{describe(violations)}"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_dated_fact_labels_pass_current_and_stale_open_and_closed(
+        scheme: Scheme, tabs: Callable[[Viewport, Scheme], Tab]) -> None:
+    """Dated-fact labels (``[as of …]``) on the legality page: the labels themselves, and the
+    description of a current and of a stale ("may be out of date") label while it is open.
+
+    The page carries facts checked on 3 December 2026 and facts from 2025 and earlier, so
+    with the default 12-month limit it has both states on any build date from then on."""
+    tab = tabs("desktop", scheme)
+    tab.open("legality/")
+    facts = tab.page.locator("span.ke-fact")
+    assert facts.count() > 0
+    violations = axe_violations(tab, include="span.ke-fact")
+    assert violations == [], f"fact labels ({scheme}):\n{describe(violations)}"
+    for selector, stale in (("span.ke-fact:not(.ke-fact--stale)", False), ("span.ke-fact.ke-fact--stale", True)):
+        label = tab.page.locator(f"{selector} .ke-fact__label").first
+        assert ("may be out of date" in label.inner_text()) is stale
+        label.focus()
+        tip = f"#{label.get_attribute('aria-describedby')}"
+        assert tab.page.locator(tip).is_visible()
+        violations = axe_violations(tab, include=tip)
+        assert violations == [], f"open description of {selector} ({scheme}):\n{describe(violations)}"
