@@ -415,3 +415,19 @@ def test_page_sentences_match_between_check_and_build(project: Path, caplog) -> 
         html = render(project)
     assert statuses(html) == ["verified"]
     assert not [m for m in check_messages(project) if "trial2006" in m]
+
+
+def test_records_nothing_uses_any_more_are_listed(project: Path) -> None:
+    review(project, TRIAL, "trial2006")
+    review(project, "Rats formed new synapses.", "rat2010")
+    edit(project, f"{TRIAL[:-1]} [@trial2006].\n", "")  # the reviewed claim is gone
+    path = project / "docs" / "reviews.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("page: index.md\n  key: rat2010",
+                                                             "page: gone.md\n  key: rat2010"), encoding="utf-8")
+    notices = [m for m in check_messages(project) if m.startswith("docs/reviews.yaml")]
+    assert notices == [
+        "docs/reviews.yaml:6:1: notice: review of 'rat2010' names page gone.md, which does not exist; delete "
+        "the record, or fix the page path if the page was renamed",
+        f"docs/reviews.yaml:13:1: notice: review of 'trial2006' on index.md matches no citation there any more "
+        f"(“{TRIAL}”); delete the record if the claim was removed",
+    ]

@@ -284,8 +284,14 @@ def review_findings(book: ReviewBook, bib: Bibliography, pages: list[SourcePage]
                            f"review of '{rec.key}' on {rec.page} matches no citation there any more "
                            f"(“{rec.sentence}”); delete the record if the claim was removed",
                            page=rec.page, key=rec.key))
+    known = {p.path for p in pages}
     for rec in book.records:
-        if rec.key not in bib.references and bib.loaded:
+        if rec.page not in known:
+            out.append(Finding("review-unused", "notice", book.path, rec.line, 1,
+                               f"review of '{rec.key}' names page {rec.page}, which does not exist; delete "
+                               "the record, or fix the page path if the page was renamed",
+                               key=rec.key))
+        elif rec.key not in bib.references and bib.loaded:
             out.append(Finding("review-unused", "notice", book.path, rec.line, 1,
                                f"review names '{rec.key}', which is not in the bibliography", key=rec.key))
     return out
