@@ -285,13 +285,16 @@ class Session:
         ref = self.bib.references[c.key]
         con.print(Rule(f"Claim {n} of {len(self.items)} · {item.display}:{c.line} · {item.status.status}"))
         before, _, after = sentence_context(self._page_text(item), c.line, c.col)
-        context = Text()
-        if before:
-            context.append(before + " ", style="dim")
-        context.append(c.sentence, style="bold")
-        if after:
-            context.append(" " + after, style="dim")
-        con.print(context)
+        con.print(Text("Claim: ", style="bold") + Text(c.sentence, style="bold"))
+        if before or after:
+            # The neighbours, with the claim between » « so it stands out without colour too.
+            context = Text("In context: ", style="bold")
+            if before:
+                context.append(before + " ", style="dim")
+            context.append(f"»{c.sentence}«")
+            if after:
+                context.append(" " + after, style="dim")
+            con.print(context)
         con.print()
         con.print(Text("Source: ", style="bold") + Text(self._reference(ref)))
         for label, url in _links(ref):
