@@ -56,8 +56,11 @@ NARRATIVE_PATTERN = (rf"(?<![^\s(\"'\u201c\u2018*_])@(?P<nkey>{CITE_KEY_PATTERN}
 FACT_PATTERN = r"\[as of[ \t]+(?P<fact>\d[^\[\]\n]*)\](?![(\[])"
 FACT_RE = re.compile(rf"(?<!\\){FACT_PATTERN}", re.I)
 
-_ITEM_RE = re.compile(rf"^(?P<prefix>.*?)(?<![\w@.])-?@(?P<key>{CITE_KEY_PATTERN})(?P<suffix>.*)$", re.S)
-_SCAN_RE = re.compile(rf"(?<!\\)(?:{NEEDED_PATTERN}|{GROUP_PATTERN}|{NARRATIVE_PATTERN})", re.I)
+#: ``\@key`` inside brackets is an escaped at-sign (Pandoc), not a citation item.
+_ITEM_RE = re.compile(rf"^(?P<prefix>.*?)(?<![\w@.\\])-?@(?P<key>{CITE_KEY_PATTERN})(?P<suffix>.*)$", re.S)
+#: A group; one preceded by an odd number of backslashes (``\[@key]``) is escaped text, one
+#: after an escaped backslash (``\\[@key]``) is a citation (see :func:`_escaped`).
+_SCAN_RE = re.compile(rf"(?:{NEEDED_PATTERN}|{GROUP_PATTERN}|{NARRATIVE_PATTERN})", re.I)
 #: A DOI item that a ``;`` split in two (``…3.0.CO;2-N``): the part before ends in a DOI.
 _DOI_TAIL_RE = re.compile(r"@doi:\S*$", re.I)
 #: ``\@key``: Pandoc's escape for an ``@`` that is not a citation.
@@ -240,6 +243,14 @@ def _tidy(s: str) -> str:
     return re.sub(r"\s+", " ", s).strip(" |")
 
 
+def _escaped(text: str, pos: int) -> bool:
+    """Whether the character at ``pos`` is escaped: an odd number of backslashes before it."""
+    start = pos
+    while start and text[start - 1] == "\\":
+        start -= 1
+    return (pos - start) % 2 == 1
+
+
 @functools.lru_cache(maxsize=32)
 def _masked(text: str, front_matter: bool) -> str:
     """:func:`mask_code`, remembered: a page is scanned for keys, occurrences and problems."""
@@ -251,6 +262,8 @@ def _all_groups(text: str, front_matter: bool) -> Iterator[tuple[re.Match, CiteG
     masked = _masked(text, front_matter)
     places: Places | None = None
     for m in _SCAN_RE.finditer(masked):
+        if _escaped(masked, m.start()):
+            continue
         if m.group("nkey") is not None:
             group: CiteGroup | None = narrative_group(m.group("nkey"), m.group("loc"))
         elif m.group("body") is None:

@@ -582,7 +582,8 @@ class MarkerBlock(BlockProcessor):
     """
 
     MARKERS = ("bibliography", "review-queue")
-    MARKER_RE = re.compile(r"^\s*\[(" + "|".join(map(re.escape, MARKERS)) + r")\]\s*$", re.I)
+    #: Up to three spaces of indentation: four make an indented code block, shown as written.
+    MARKER_RE = re.compile(r"^ {0,3}\[(" + "|".join(map(re.escape, MARKERS)) + r")\]\s*$", re.I)
     #: Longer blocks cannot be a marker: most paragraphs are rejected without a regex.
     MAX_LEN = max(map(len, MARKERS)) + 16
 
