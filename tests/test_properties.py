@@ -46,6 +46,36 @@ def test_rendering_arbitrary_text_never_crashes(text: str) -> None:
     convert(text)
 
 
+# Pages assembled from the pieces that each processor treats specially: block markers,
+# citations (good, unknown, with locators), the gap marker, code spans and fences, escapes,
+# raw HTML, headings, front matter, attributes; joined by spaces, newlines or blank lines so
+# that markers sometimes stand alone in a paragraph and sometimes do not.
+PIECES = [
+    "[bibliography]", "[review-queue]", "[Bibliography]", "    [bibliography]", "[citation needed]",
+    "[Citation Needed]", "[@trial2006]", "[@rat2010; @trial2006, p. 3]", "[see @nosuchkey]",
+    "[-@retracted99]", "[@disputed:2018/hnk]", "`[@trial2006]`", "``[citation needed]``",
+    "\\[@trial2006]", "\\\\[@rat2010]", "[\\@trial2006]", "```\n[@trial2006]\n```", "~~~",
+    "# Title [@rat2010]", "## Gap [citation needed]", "<div>[@trial2006]</div>",
+    "<span title=\"[@rat2010]\">x</span>", "<!-- [@trial2006] -->", "[link](u \"[@rat2010]\")",
+    "---", "title: x", "- item [@trial2006]", "| a | [@rat2010] |", "@trial2006", "[", "]", "@",
+    "\\", "`", "text",
+]
+pages = st.lists(
+    st.tuples(st.one_of(st.sampled_from(PIECES), st.text(alphabet=MD_CHARS, max_size=8)),
+              st.sampled_from([" ", "\n", "\n\n", ""])),
+    max_size=25,
+).map(lambda parts: "".join(piece + sep for piece, sep in parts))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pages)
+def test_pages_with_markers_render_without_leaking_tokens(page: str) -> None:
+    """Whatever mix of markers, citations and code: no exception, and no token (STX/ETX)
+    left in the output (the crash of issue #14 was a marker plus a citation)."""
+    out = convert(page)
+    assert "\x02" not in out and "\x03" not in out, out
+
+
 # Prefix and suffix text as an author might type it; an HTML comment ("<!-- -->") is not
 # text (Markdown drops it, and so does the citation scanner).
 SAFE_TEXT = st.text(alphabet=st.one_of(MD_CHARS, st.sampled_from(list("<>&\"'"))), max_size=40).filter(
