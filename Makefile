@@ -37,9 +37,10 @@ build-root: $(VENV)/.runtime
 check: $(VENV)/.runtime
 	$(BIN)/python -m citereview check
 
-# Zensical exits 0 on content errors and caches pages: check first, build from scratch (README).
+# Zensical exits 0 on content errors, runs no plugins and caches pages: check first, write the
+# package stylesheet into docs/ (the plugin does that under MkDocs), build from scratch (README).
 zensical: $(VENV)/.test
-	$(BIN)/python -m citereview check && $(BIN)/zensical build --clean
+	$(BIN)/python -m citereview check && $(BIN)/python -m citereview stylesheet && $(BIN)/zensical build --clean
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check citereview tests bench

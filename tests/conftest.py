@@ -65,10 +65,16 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def zensical_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The Zensical build of a copy of the project (Zensical writes to site_dir and .cache)."""
+    """The Zensical build of a copy of the project (Zensical writes to site_dir and .cache),
+    after ``citereview stylesheet``."""
     from tests.sitetools import copy_project
 
     project = copy_project(tmp_path_factory.mktemp("zensical") / "project")
+    # Zensical runs no plugins: the package's stylesheet goes into docs/ first, as the
+    # README tells Zensical users to do.
+    css = subprocess.run([sys.executable, "-m", "citereview", "stylesheet"], cwd=project, text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120, check=False)
+    assert css.returncode == 0, css.stdout
     proc = build_site(project / "site", engine="zensical", cwd=project)
     assert proc.returncode == 0, proc.stdout
     return project / "site"

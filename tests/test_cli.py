@@ -144,3 +144,49 @@ def test_help_lists_every_command() -> None:
     assert proc.returncode == 0
     for name in ("check", "queue", "import", "verify"):
         assert name in proc.stdout
+
+
+# -- stylesheet (Zensical runs no plugins: the stylesheet goes into docs_dir) ---------------
+
+def _project(tmp_path: Path, options: str = "") -> Path:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "mkdocs.yml").write_text(
+        f"site_name: S\nmarkdown_extensions:\n  - citereview:{options or ' {}'}\n", encoding="utf-8")
+    return tmp_path
+
+
+def test_stylesheet_writes_the_package_css_with_the_configured_prefix(tmp_path: Path) -> None:
+    project = _project(tmp_path, "\n      class_prefix: site-")
+    proc = run("stylesheet", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "docs/assets/citereview/citereview.css: written (class prefix site-)"
+    css = (project / "docs/assets/citereview/citereview.css").read_text(encoding="utf-8")
+    shipped = (ROOT / "citereview/assets/citereview.css").read_text(encoding="utf-8")
+    assert css == shipped.replace("cr-", "site-")
+    assert ".md-typeset sup.site-cite" in css and "--site-flag:" in css and "cr-" not in css
+    again = run("stylesheet", cwd=project)
+    assert again.returncode == 0 and again.stdout.strip().endswith("up to date (class prefix site-)")
+
+
+def test_stylesheet_check_reports_a_missing_or_stale_copy(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    missing = run("stylesheet", "--check", cwd=project)
+    assert missing.returncode == 1 and "missing" in missing.stderr
+    assert run("stylesheet", "--output", "out.css", cwd=project).returncode == 0
+    assert (project / "out.css").read_text(encoding="utf-8") == (
+        ROOT / "citereview/assets/citereview.css").read_text(encoding="utf-8")
+    assert run("stylesheet", "--check", "-o", "out.css", cwd=project).returncode == 0
+    (project / "out.css").write_text("/* edited */\n", encoding="utf-8")
+    stale = run("stylesheet", "--check", "-o", "out.css", cwd=project)
+    assert stale.returncode == 1 and "out of date" in stale.stderr
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (("--prefix", "Bad Prefix"), "class prefix 'Bad Prefix'"),
+    (("-f", "nowhere/mkdocs.yml"), "cannot read config"),
+])
+def test_stylesheet_usage_problems_exit_2(tmp_path: Path, args: tuple[str, ...], needle: str) -> None:
+    proc = run("stylesheet", *args, cwd=_project(tmp_path))
+    assert proc.returncode == 2 and needle in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "docs/assets").exists()

@@ -141,3 +141,26 @@ def test_zensical_uses_classic_variant_without_google_fonts(zensical_site: Path)
         assert any("/classic/main." in s for s in sheets), f"{page}: not the classic variant"
     for css in zensical_site.rglob("*.css"):
         assert "fonts.gstatic" not in css.read_text(encoding="utf-8"), css
+
+
+def _stylesheets(site: Path, page: Path) -> list[Path]:
+    """The local stylesheets a page links, as files of the built site."""
+    doc = parse_html((site / page).read_text(encoding="utf-8"))
+    hrefs = [link.attrs.get("href", "") for link in doc.find_all("link") if link.attrs.get("rel") == "stylesheet"]
+    return [(site / page).parent.joinpath(h).resolve() for h in hrefs if "://" not in h]
+
+
+def test_zensical_pages_get_the_packages_citation_styles(built_site: Path, zensical_site: Path) -> None:
+    """Without the plugin, the stylesheet written by ``citereview stylesheet`` is linked on
+    page, before the site's extra.css, and is the one MkDocs publishes (the 404 page links
+    by site_url, so it is left out here)."""
+    published = (built_site / "assets/citereview/citereview.css").read_text(encoding="utf-8")
+    assert ".md-typeset sup.ke-cite" in published and "--ke-flag:" in published
+    pages = content_pages(zensical_site)
+    assert pages
+    for page in pages:
+        sheets = [p.relative_to(zensical_site.resolve()).as_posix() for p in _stylesheets(zensical_site, page)
+                  if p.is_relative_to(zensical_site.resolve() / "assets")]
+        ours = sheets.index("assets/citereview/citereview.css")
+        assert ours < sheets.index("assets/stylesheets/extra.css"), f"{page}: {sheets}"
+    assert (zensical_site / "assets/citereview/citereview.css").read_text(encoding="utf-8") == published

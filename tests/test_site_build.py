@@ -188,3 +188,30 @@ def test_logo_favicon_and_print_stylesheet(built_site: Path,
 def test_hosting_headers_file_is_published(built_site: Path) -> None:
     """docs/_headers is copied verbatim into the site for Netlify and Cloudflare Pages."""
     assert (built_site / "_headers").read_bytes() == (ROOT / "docs/_headers").read_bytes()
+
+
+def _css_selectors(css: str) -> set[str]:
+    """Every selector of a stylesheet (comments dropped, whitespace folded), @media included."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    return {" ".join(sel.split()) for block in re.findall(r"([^{}@]+)\{[^{}]*\}", css)
+            for sel in block.split(",") if sel.strip()}
+
+
+def test_citation_styles_come_from_the_package(built_site: Path,
+                                               parsed_pages: dict[str, Element]) -> None:
+    """The package's stylesheet (ke- prefix) is published and linked before extra.css on
+    every page; extra.css repeats none of its selectors (only this site's own styles)."""
+    from citereview.mdext.stylesheet import stylesheet
+
+    published = built_site / "assets/citereview/citereview.css"
+    assert published.read_text(encoding="utf-8") == stylesheet("ke-")
+    package = _css_selectors(stylesheet("ke-"))
+    assert ".md-typeset sup.ke-cite" in package
+    extra = _css_selectors((ROOT / "docs/assets/stylesheets/extra.css").read_text(encoding="utf-8"))
+    assert not (extra & package - {":root", '[data-md-color-scheme="slate"]'})
+    for page, doc in parsed_pages.items():
+        sheets = [link.attrs["href"] for link in doc.find_all("link") if link.attrs.get("rel") == "stylesheet"]
+        ours = [i for i, s in enumerate(sheets) if s.endswith("assets/citereview/citereview.css")]
+        theirs = [i for i, s in enumerate(sheets) if s.endswith("assets/stylesheets/extra.css")]
+        assert len(ours) == 1 and len(theirs) == 1 and ours[0] < theirs[0], f"{page}: {sheets}"
+        assert _resolve(built_site, page, sheets[ours[0]]) == published

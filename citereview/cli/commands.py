@@ -1,4 +1,5 @@
-"""The ``citereview`` command line: ``check``, ``queue``, ``import``, ``verify`` and ``watch``.
+"""The ``citereview`` command line: ``check``, ``queue``, ``stylesheet``, ``import``, ``verify``
+and ``watch``.
 
 Exit codes are the contract CI relies on: 0 clean, 1 content errors, 2 usage problems
 (bad options, unreadable ``mkdocs.yml``, a subcommand whose module is not installed).
@@ -12,9 +13,13 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import ModuleType
 
 from ..core.findings import LEVELS
+from ..core.project import extension_options
+from ..mdext.stylesheet import DEFAULT_PREFIX, STYLESHEET_PATH, stylesheet, write_stylesheet
+from ..mdext.templates import PREFIX_RE
 from .check import FAILABLE_STATUSES, ConfigError, Project, format_result, run_check
 
 #: Subcommands implemented elsewhere: name -> (module, one-line help).
@@ -83,6 +88,14 @@ def build_parser(delegate: str | None = None, module: ModuleType | None = None) 
                        help="lead with the reviews the change since git REF invalidates and the new claims "
                             "it adds")
 
+    css = sub.add_parser("stylesheet", help="write the package's stylesheet into docs_dir (for Zensical)")
+    css.add_argument("--config", "-f", default="mkdocs.yml", help="path to mkdocs.yml (default: %(default)s)")
+    css.add_argument("--prefix", help="class prefix (default: the extension's class_prefix in mkdocs.yml, else cr-)")
+    css.add_argument("--output", "-o", metavar="FILE",
+                     help=f"where to write it (default: <docs_dir>/{STYLESHEET_PATH})")
+    css.add_argument("--check", action="store_true",
+                     help="write nothing; exit 1 if the file is missing or not the installed package's")
+
     for name, (_, help_text) in DELEGATED.items():
         # Listed in --help always; its options exist only once its module is imported.
         p = sub.add_parser(name, help=help_text)
@@ -127,6 +140,30 @@ def _changed_lines(base: str | None, changed: list[str] | None) -> dict[str, set
         raise ConfigError("--base", str(exc)) from exc
 
 
+def _cmd_stylesheet(args: argparse.Namespace) -> int:
+    """Zensical runs no plugins: the stylesheet goes into docs_dir, listed under extra_css."""
+    project = Project.load(args.config)
+    prefix = args.prefix or str(extension_options(project.config).get("class_prefix") or DEFAULT_PREFIX)
+    if not PREFIX_RE.match(prefix):
+        raise ConfigError(str(args.config), f"class prefix '{prefix}' must be lowercase letters, digits and "
+                                            "hyphens, starting with a letter (e.g. 'cr-')")
+    target = Path(args.output) if args.output else project.docs_dir / STYLESHEET_PATH
+    shown = project.display(target.resolve())
+    if args.check:
+        try:
+            current = target.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            current = None
+        if current != stylesheet(prefix):
+            print(f"{shown}: {'missing' if current is None else 'out of date'}; "
+                  "run `citereview stylesheet` to write it", file=sys.stderr)
+            return 1
+        return 0
+    wrote = write_stylesheet(target, prefix)
+    print(f"{shown}: {'written' if wrote else 'up to date'} (class prefix {prefix})")
+    return 0
+
+
 def _cmd_delegate(args: argparse.Namespace, module: ModuleType) -> int:
     return int(module.run(args) or 0)
 
@@ -145,6 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_delegate(args, module)
         if args.command == "check":
             return _cmd_check(args)
+        if args.command == "stylesheet":
+            return _cmd_stylesheet(args)
         return _cmd_queue(args)
     except ConfigError as exc:
         print(f"{exc}", file=sys.stderr)

@@ -17,8 +17,6 @@ Python-Markdown extension (Zensical runs no plugins); the plugin only
 from __future__ import annotations
 
 import os
-import re
-from importlib import resources
 
 from mkdocs.config import config_options
 from mkdocs.config.base import Config
@@ -29,21 +27,14 @@ from ..core import sources
 from ..core.findings import encoding_findings
 from ..mdext import state
 from ..mdext.extension import OPTIONS
+from ..mdext.stylesheet import STYLESHEET_PATH as STYLESHEET
+from ..mdext.stylesheet import write_stylesheet
 from . import searchtrim
-
-#: Where the stylesheet is written in the built site.
-STYLESHEET = "assets/citereview/citereview.css"
 
 
 class CiteReviewPluginConfig(Config):
     stylesheet = config_options.Type(bool, default=True)
     search_trim = config_options.Type(bool, default=False)
-
-
-def stylesheet(prefix: str) -> str:
-    """The package's stylesheet with its ``cr-`` classes and variables renamed to ``prefix``."""
-    css = resources.files("citereview").joinpath("assets/citereview.css").read_text(encoding="utf-8")
-    return css if prefix == "cr-" else re.sub(r"\bcr-", prefix, css)
 
 
 class CiteReviewPlugin(BasePlugin[CiteReviewPluginConfig]):
@@ -106,7 +97,6 @@ class CiteReviewPlugin(BasePlugin[CiteReviewPluginConfig]):
 
     def on_post_build(self, config):
         if self.config.stylesheet:
-            path = os.path.join(config.site_dir, *STYLESHEET.split("/"))
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(stylesheet(self.prefix))
+            # Also when docs_dir holds a copy for Zensical (`citereview stylesheet`): the
+            # site gets the stylesheet of the installed package, never a stale copy.
+            write_stylesheet(os.path.join(config.site_dir, *STYLESHEET.split("/")), self.prefix)
