@@ -34,6 +34,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from . import facts
+
 if TYPE_CHECKING:
     from .reviews import ReviewBook, ReviewRecord
 
@@ -85,10 +87,9 @@ class Claim:
 def human_date(iso: str) -> str:
     """``2026-11-02`` -> ``2 November 2026`` (unchanged if it is not a date)."""
     try:
-        d = _dt.date.fromisoformat(iso)
+        return facts.human_date(_dt.date.fromisoformat(iso))
     except (TypeError, ValueError):
         return str(iso)
-    return f"{d.day} {d.strftime('%B')} {d.year}"
 
 
 @dataclass(frozen=True)
