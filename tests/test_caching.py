@@ -17,6 +17,8 @@ import pytest
 import yaml
 
 from citereview.core import bibliography as bibmod
+from citereview.core import cache
+from citereview.mdext import processors, tokens
 
 REF = {
     "id": "trial2006", "type": "article-journal", "title": "A randomized trial",
@@ -91,3 +93,43 @@ def test_a_fresh_rewrite_with_the_same_stamp_is_still_seen(tmp_path: Path) -> No
     write_bib(bib, title="Title B")  # same length, and the stamp forced back
     os.utime(bib, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert bibmod.load(bib).references["trial2006"].title == "Title B"
+
+
+@pytest.fixture
+def between_builds_off():
+    """Leave the process as a one-off build has it, whatever the test switched on."""
+    yield
+    cache.keep_between_builds(False)
+
+
+def test_a_one_off_build_keeps_no_page_text_or_citation_markup(tmp_path: Path, between_builds_off) -> None:
+    """Within one build no page is converted twice: holding every page's tokenised text and
+    rendered citations only raised the build's peak memory."""
+    bib = tmp_path / "bib.yaml"
+    write_bib(bib)
+    cache.keep_between_builds(False)
+    out = convert(bib, "One [@trial2006]. Two [@trial2006, p. 3].\n")
+    assert out.count('class="cr-cite"') == 2
+    assert len(processors._plans) == 0 and len(tokens._tokenised) == 0
+
+
+def test_serve_keeps_pages_between_rebuilds_and_reuses_them(tmp_path: Path, between_builds_off) -> None:
+    """``mkdocs serve`` (the plugin's on_startup) and the ``rebuild_cache`` option keep them."""
+    from citereview.mkdocs.plugin import CiteReviewPlugin
+
+    bib = tmp_path / "bib.yaml"
+    write_bib(bib)
+    page = "One [@trial2006]. Two [@trial2006, p. 3].\n"
+    plugin = CiteReviewPlugin()
+    plugin.on_startup(command="serve", dirty=False)
+    first = convert(bib, page)
+    plan = next(iter(processors._plans.values()))
+    assert convert(bib, page) == first and next(iter(processors._plans.values())) is plan
+    assert len(tokens._tokenised) == 1
+    plugin.on_startup(command="build", dirty=False)  # a later one-off build drops them
+    assert len(processors._plans) == 0 and len(tokens._tokenised) == 0
+
+    md = markdown.Markdown(extensions=["citereview"], extension_configs={"citereview": {
+        "bibliography": str(bib), "docs_dir": str(tmp_path), "rebuild_cache": True}})
+    assert convert(bib, page, md) == first
+    assert len(processors._plans) == 1 and len(tokens._tokenised) == 1

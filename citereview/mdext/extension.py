@@ -22,6 +22,7 @@ from markdown import Markdown
 from markdown.extensions import Extension
 
 from ..core import bibliography as bibmod
+from ..core import cache
 from ..core import reviews as reviewmod
 from ..core.facts import DEFAULT_MAX_AGE, FactPolicy, max_age_option
 from ..core.findings import Finding
@@ -51,6 +52,8 @@ OPTIONS: dict[str, list[Any]] = {
                      "out of date (0: never by age)"],
     "today": ["", "The date treated as today (YYYY-MM-DD), for reproducible builds; default: "
               "$CITEREVIEW_TODAY, else the current date"],
+    "rebuild_cache": [False, "Keep each page's rendered citations between rebuilds (for `zensical serve`; "
+                      "`mkdocs serve` turns this on through the plugin)"],
 }
 
 
@@ -83,6 +86,8 @@ class CiteReviewExtension(Extension):
         option = str(self.getConfig("reviews") or "")
         self._paths["reviews"] = (_resolve(option, base) if option
                                   else reviewmod.default_path(self._paths["bibliography"]))
+        if self.getConfig("rebuild_cache"):
+            cache.keep_between_builds(True)
 
     # -- set-up -------------------------------------------------------------------------
     def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 - Python-Markdown API

@@ -290,7 +290,8 @@ class PagePlan:
     leads: tuple[str, ...] = ()
 
 
-_plans: BoundedCache[tuple, PagePlan] = BoundedCache("page-plans", 4096)
+#: Page plans by content, for the ``serve`` loop only (see :mod:`citereview.core.cache`).
+_plans: BoundedCache[tuple, PagePlan] = BoundedCache("page-plans", 4096, rebuild_only=True)
 
 
 class CitationTree(Treeprocessor):

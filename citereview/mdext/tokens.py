@@ -67,9 +67,10 @@ class TokenTable:
         return ANY_RE.sub(swap, text)
 
 
-#: Tokenised page texts, by text: unchanged pages skip parsing on every rebuild.
+#: Tokenised page texts, by text: unchanged pages skip parsing on every rebuild (``serve``
+#: only: within one build no text is tokenised twice; see :mod:`citereview.core.cache`).
 _tokenised: BoundedCache[str, tuple[str, tuple[CiteGroup, ...], tuple[str, ...]]] = BoundedCache(
-    "tokenised-pages", 4096)
+    "tokenised-pages", 4096, rebuild_only=True)
 
 
 def tokenise(text: str) -> tuple[str, tuple[CiteGroup, ...], tuple[str, ...]]:

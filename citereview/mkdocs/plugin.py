@@ -6,7 +6,9 @@ Python-Markdown extension (Zensical runs no plugins); the plugin only
 
 * tells the extension where ``mkdocs.yml`` is, whether the build uses directory URLs, and
   which page it converts (Python-Markdown does not know);
-* starts a new build state on every build (also each ``mkdocs serve`` rebuild);
+* starts a new build state on every build (also each ``mkdocs serve`` rebuild), and keeps
+  pages' rendered citations between builds under ``mkdocs serve`` only (one-off builds
+  would only hold them in memory: :mod:`citereview.core.cache`);
 * adds the package's stylesheet to the site (``stylesheet: true``, the default), with the
   extension's class prefix;
 * optionally (``search_trim: true``) hands Material's search indexer each page without the
@@ -23,7 +25,7 @@ from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 
-from ..core import sources
+from ..core import cache, sources
 from ..core.findings import encoding_findings
 from ..mdext import state
 from ..mdext.extension import OPTIONS
@@ -43,6 +45,10 @@ class CiteReviewPlugin(BasePlugin[CiteReviewPluginConfig]):
     def __init__(self) -> None:
         super().__init__()
         self.prefix = str(OPTIONS["class_prefix"][0])
+
+    def on_startup(self, *, command, dirty):
+        """Under ``mkdocs serve`` unchanged pages reuse their citations on every rebuild."""
+        cache.keep_between_builds(command == "serve")
 
     def on_config(self, config):
         """Resolve the extension's relative paths against mkdocs.yml, not the shell's folder."""
