@@ -302,10 +302,10 @@ def write_configs(site: Site, bib_dir: Path) -> None:
         "markdown_extensions": repo_extensions(),
     }
     plain = dict(base, docs_dir=str(site.docs_for["plain"]))
-    # As the site runs it: the plugin (search trimming on, its own stylesheet) and the
-    # extension with the site's prefix and evidence kinds.
+    # As the site runs it: the plugin (search trimming and compact pages on, its own
+    # stylesheet) and the extension with the site's prefix and evidence kinds.
     ours = dict(base, docs_dir=str(site.docs_for["ours"]),
-                plugins=["search", {"citereview": {"search_trim": True}}])
+                plugins=["search", {"citereview": {"search_trim": True, "compact_pages": True}}])
     ours["markdown_extensions"] = [*base["markdown_extensions"], {"citereview": {
         "bibliography": str(bib_dir / "bibliography.yaml"), "docs_dir": str(site.docs_for["ours"]),
         "class_prefix": "ke-", "evidence": True}}]

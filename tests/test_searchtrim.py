@@ -192,3 +192,61 @@ def test_engines_without_hooks_still_get_the_exclusion_attributes(built_site: Pa
     page = (built_site / "mechanism" / "index.html").read_text(encoding="utf-8")
     assert 'class="ke-cite" data-search-exclude=""' in page
     assert 'class="ke-references-title" data-search-exclude=""' in page
+
+
+def test_compact_pages_change_no_file_and_keep_citation_markup_out_of_held_pages(
+        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``compact_pages`` (on in mkdocs.yml): between conversion and rendering, and after the
+    page is written, ``page.content`` holds tokens where citations and the References list
+    go; each page is expanded just before it is indexed and rendered, to the same bytes."""
+    from citereview.mdext import processors
+    from citereview.mdext.state import STATE
+    from citereview.mkdocs.plugin import CiteReviewPlugin
+
+    expanded: dict[str, tuple[str, str]] = {}
+    real_expand = processors.expand_late
+
+    def spy_expand(text: str, late: processors.LatePage) -> str:
+        out = real_expand(text, late)
+        expanded[str(len(expanded))] = (text, out)
+        return out
+
+    written: list = []
+    real_post_page = CiteReviewPlugin.on_post_page
+
+    def spy_post_page(self, output, page, config):
+        written.append(page)
+        return real_post_page(self, output, page, config)
+
+    monkeypatch.setattr(processors, "expand_late", spy_expand)
+    monkeypatch.setattr(CiteReviewPlugin, "on_post_page", spy_post_page)
+    _build_in_process(project, tmp_path / "compact")
+    monkeypatch.setattr(processors, "expand_late", real_expand)
+    monkeypatch.setattr(CiteReviewPlugin, "on_post_page", real_post_page)
+
+    assert len(expanded) >= 6, "content pages were not kept compact"
+    for compact, full in expanded.values():
+        # Citations in the text and the References list are tokens (those in headings and
+        # citation-needed markers are elements from the start).
+        assert "\x02kecite:" in compact and "\x02keblock:" in compact and 'class="ke-ref ' not in compact
+        assert "\x02ke" not in full and 'class="ke-ref ' in full
+        assert full.count('class="ke-cite"') > compact.count('class="ke-cite"')
+    held = [p for p in written if p.content and "\x02kecite:" in p.content]
+    assert len(held) == len(expanded), "written pages did not return to their compact form"
+    placement = next(p for p in written if p.file.src_uri == "placement.md")
+    assert 'class="ke-cite"' in placement.content  # headings and markers need elements: rendered at once
+
+    # Control: the same build with citations rendered during conversion.
+    real_on_config = CiteReviewPlugin.on_config
+
+    def not_compact(self, config):
+        config = real_on_config(self, config)
+        STATE.late = False
+        return config
+
+    monkeypatch.setattr(CiteReviewPlugin, "on_config", not_compact)
+    _build_in_process(project, tmp_path / "full")
+    compact_files, full_files = _site_files(tmp_path / "compact"), _site_files(tmp_path / "full")
+    assert compact_files.keys() == full_files.keys()
+    assert [n for n in compact_files if compact_files[n] != full_files[n] and not n.endswith(".gz")] == []
+    assert not STATE.late  # conversions after the build render citations at once

@@ -154,7 +154,8 @@ class PageCitations:
     """Per-page numbering state, reset for every document the extension converts."""
 
     numbers: dict[str, int] = field(default_factory=dict)
-    backlinks: dict[str, list[str]] = field(default_factory=dict)
+    #: Citations of each key so far (each gets a back-link from the References list).
+    uses: dict[str, int] = field(default_factory=dict)
     needed: int = 0
     unknown: list[str] = field(default_factory=list)
     #: The claim status of each cited item, in order (what the page notice counts).

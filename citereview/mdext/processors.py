@@ -33,8 +33,8 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import xml.etree.ElementTree as etree
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import yaml
@@ -51,11 +51,12 @@ from ..core.bibliography import unknown_key_message
 from ..core.cache import BoundedCache
 from ..core.claims import Claim, ClaimStatus, claim_text, derive, resolve
 from ..core.findings import page_findings
-from ..core.model import CiteGroup, Diagnostic, PageCitations, Reference, narrative_name, slug
+from ..core.model import CiteGroup, CiteItem, Diagnostic, PageCitations, Reference, narrative_name, slug
 from ..core.syntax import scan_source
 from ..csl.formatter import Formatter
+from .state import STATE, current_page
 from .templates import Templates, esc
-from .tokens import CITE, CITE_RE, CITE_START, tokenise
+from .tokens import ANY_RE, CITE, CITE_RE, CITE_START, tokenise
 
 if TYPE_CHECKING:
     from .extension import CiteReviewExtension
@@ -294,6 +295,56 @@ class PagePlan:
 _plans: BoundedCache[tuple, PagePlan] = BoundedCache("page-plans", 4096, rebuild_only=True)
 
 
+def page_plan(key: tuple, groups: list[CiteGroup], bib: bibmod.Bibliography, formatter: Formatter,
+              t: Templates, statuses: tuple[ClaimStatus, ...] | None) -> PagePlan:
+    """The plan of a page's citation groups; ``key`` names them with everything else it
+    depends on (bibliography version, style, markup, claim statuses)."""
+    plan = _plans.get(key)
+    return plan if plan is not None else _plans.remember(key, make_plan(groups, bib, formatter, t, statuses))
+
+
+@dataclass(frozen=True)
+class LatePage:
+    """What a page's late citation markup is made from (MkDocs plugin, ``compact_pages``).
+
+    MkDocs converts every page before it renders any and keeps each page's HTML until
+    the build ends. Citations (each with its preview) and the References list were most
+    of that HTML and most of a build's extra memory. With ``compact_pages`` they stay
+    tokens in ``page.content``, and the plugin calls :func:`expand_late` just before the
+    page is indexed and rendered; the strings exist for one page at a time.
+    """
+
+    #: The :func:`page_plan` key.
+    key: tuple
+    #: The citation groups in document order, the citation token of each, their claims.
+    groups: tuple[CiteGroup, ...]
+    indices: tuple[int, ...]
+    statuses: tuple[ClaimStatus, ...] | None
+    #: The block token of the References list, if the page has one.
+    block: int | None
+    bib: bibmod.Bibliography
+    formatter: Formatter
+    templates: Templates
+
+
+def expand_late(text: str, late: LatePage) -> str:
+    """``text`` with the page's late tokens swapped for their HTML, exactly the HTML
+    :class:`RestoreTokens` would have put there."""
+    t = late.templates
+    plan = page_plan(late.key, list(late.groups), late.bib, late.formatter, t, late.statuses)
+    cites = {index: (plan.leads[position] if plan.leads else "") + t.cite_sup(cls, inner)
+             for position, (index, (cls, _, inner)) in enumerate(zip(late.indices, plan.citations, strict=True))}
+    references = t.list_items(list(plan.references)) if late.block is not None else ""
+
+    def swap(m: re.Match[str]) -> str:
+        index = int(m.group(2))
+        if m.group(1) == "block":
+            return references if index == late.block else m.group(0)
+        return cites.get(index, m.group(0))
+
+    return ANY_RE.sub(swap, text)
+
+
 class CitationTree(Treeprocessor):
     """Number citations by first use, add previews, the References list and the notice."""
 
@@ -317,15 +368,45 @@ class CitationTree(Treeprocessor):
         # The source text of each group determines the group; strings hash once, fast.
         key = (bib.path, bib.digest, bib.loaded, formatter.style_name, t.p, t.evidence,
                tuple(tokens.sources[site[0]] for site in sites), statuses)
-        plan = _plans.get(key)
-        if plan is None:
-            plan = _plans.remember(key, make_plan([groups[site[0]] for site in sites], bib, formatter, t,
-                                                  statuses))
+        site_groups = [groups[site[0]] for site in sites]
+        page = current_page.get()  # set by the MkDocs plugin, which makes late markup
+        late = LatePage(key, tuple(site_groups), tuple(site[0] for site in sites), statuses, None, bib, formatter,
+                        t) if STATE.late and page is not None else None
+        # Late pages need a plan now only for the elements (headings, citation-needed markers).
+        plan = None
+        if late is None or any(el is not None for _, el, _ in sites):
+            plan = page_plan(key, site_groups, bib, formatter, t, statuses)
+            self._place(root, sites, plan, render_inline=late is None)
+            has_references, notice, unknown = bool(plan.references), plan.notice, plan.unknown
+        else:
+            numbering = number_citations(site_groups, bib, statuses)
+            has_references, notice, unknown = (bool(numbering.state.numbers), _notice_plan(numbering.state),
+                                               tuple(numbering.state.unknown))
+        if has_references:
+            self._references(root, t.list_items(list(plan.references)) if plan and late is None else None)
+            if late is not None:
+                late = replace(late, block=len(tokens.blocks) - 1)
+        if notice and self.ext.getConfig("notice"):
+            self._notice(root, notice)
+        if unknown and self.ext.page() is None:
+            self._report_unknown(bib, list(unknown))
+        if late is not None and page is not None:
+            # Citations in the text and the References list stay tokens until the plugin
+            # calls expand_late (after conversion, only compact text is held).
+            tokens.late.update(index for index, el, _ in sites if el is None)
+            STATE.late_pages[page] = late
+
+    def _place(self, root: etree.Element, sites: list[tuple[int, etree.Element | None, bool]], plan: PagePlan,
+               render_inline: bool) -> None:
+        """Put each citation's markup where it goes: elements now, text tokens at restore."""
+        tokens = self.ext.tokens
+        t = self.ext.templates
         for position, ((index, el, in_heading), (cls, id_, inner)) in enumerate(
                 zip(sites, plan.citations, strict=True)):
             lead = plan.leads[position] if plan.leads else ""
             if el is None:
-                tokens.rendered[index] = lead + t.cite_sup(cls, inner)
+                if render_inline:
+                    tokens.rendered[index] = lead + t.cite_sup(cls, inner)
                 continue
             if lead:
                 _put_before(root, el, lead, self.md)
@@ -342,12 +423,6 @@ class CitationTree(Treeprocessor):
                 el.set("id", id_)
             assert self.md is not None
             el.text = AtomicString(self.md.htmlStash.store(inner))
-        if plan.references:
-            self._references(root, plan)
-        if plan.notice and self.ext.getConfig("notice"):
-            self._notice(root, plan.notice)
-        if plan.unknown and self.ext.page() is None:
-            self._report_unknown(bib, list(plan.unknown))
 
     def _claim_statuses(self, sites: list[tuple[int, etree.Element | None, bool]],
                         bib: bibmod.Bibliography) -> tuple[ClaimStatus, ...] | None:
@@ -364,7 +439,7 @@ class CitationTree(Treeprocessor):
         return tuple(resolve(claims, source, self.ext.reviews()))
 
     # -- page-level markup --------------------------------------------------------------
-    def _references(self, root: etree.Element, plan: PagePlan) -> None:
+    def _references(self, root: etree.Element, items_html: str | None) -> None:
         # Elements, for the TOC. Out of the search index: results should lead to prose, and
         # the site-wide References page indexes every entry once.
         t = self.ext.templates
@@ -375,7 +450,7 @@ class CitationTree(Treeprocessor):
         # The entries as one block token, not one element each for every later tree
         # processor to walk. Their ids are linked to by our own markup only (citations, and
         # the review queue's finished HTML); the site crawl test checks every such link.
-        ol.text = AtomicString(self.ext.tokens.defer(t.list_items(list(plan.references))))
+        ol.text = AtomicString(self.ext.tokens.defer(items_html))
 
     def _notice(self, root: etree.Element, notice: tuple[bool, int, str, str, bool]) -> None:
         serious, flagged, title, text, link = notice
@@ -416,29 +491,75 @@ class CitationTree(Treeprocessor):
                 report(Diagnostic("<page>", 1, unknown_key_message(key, bib.references), code="unknown-key"))
 
 
-def make_plan(groups: list[CiteGroup], bib: bibmod.Bibliography, formatter: Formatter,
-              t: Templates, statuses: tuple[ClaimStatus, ...] | None = None) -> PagePlan:
-    """Render a page's citation groups, in document order (AMA: numbered by first use).
+#: One cited item, numbered: the item, its reference (``None`` if unknown), its number on
+#: the page, which use of that reference on the page it is (1, 2, …) and its claim status.
+NumberedItem = tuple[CiteItem, Reference | None, int, int, ClaimStatus | None]
+
+
+@dataclass(frozen=True)
+class Numbering:
+    """A page's citations numbered by first use (AMA), before any markup is made.
+
+    Cheap, and all the tree needs when the markup is made late (:class:`LatePage`): whether
+    there is a References list, the flag notice and the unknown keys.
+    """
+
+    state: PageCitations
+    #: Per citation site: the number of a ``[citation needed]`` marker, or the group's items.
+    sites: tuple[int | tuple[NumberedItem, ...], ...]
+
+
+def number_citations(groups: list[CiteGroup], bib: bibmod.Bibliography,
+                     statuses: tuple[ClaimStatus, ...] | None = None) -> Numbering:
+    """Number a page's citation groups, in document order, each item with its claim status.
 
     ``statuses``: the claim status of each cited item in order (:mod:`citereview.core.claims`);
     without, each claim has its source's status (no claim on the page was reviewed).
     """
     state = PageCitations()
-    citations: list[tuple[str, str, str]] = []
     claims = iter(statuses) if statuses is not None else None
+    sites: list[int | tuple[NumberedItem, ...]] = []
     for group in groups:
         if group.needed:
             state.needed += 1
-            citations.append((t.cite_class(needed=True), f"needed-{state.needed}", t.needed(state.needed)))
-        elif group.narrative:
-            citations.append((t.narrative_class(), "", _group_html(group, bib, formatter, t, state, claims)))
+            sites.append(state.needed)
+            continue
+        items: list[NumberedItem] = []
+        for item in group.items:
+            ref = bib.get(item.key)
+            claim = next(claims) if claims is not None else None
+            if ref is None:
+                state.unknown.append(item.key)
+                items.append((item, None, 0, 0, None))
+                continue
+            if claim is None:
+                claim = derive(ref.review.status)
+            state.statuses.append(claim.status)
+            state.uses[ref.id] = use = state.uses.get(ref.id, 0) + 1
+            items.append((item, ref, state.number_for(ref.id), use, claim))
+        sites.append(tuple(items))
+    return Numbering(state, tuple(sites))
+
+
+def make_plan(groups: list[CiteGroup], bib: bibmod.Bibliography, formatter: Formatter,
+              t: Templates, statuses: tuple[ClaimStatus, ...] | None = None) -> PagePlan:
+    """Render a page's citation groups, in document order (AMA: numbered by first use);
+    ``statuses`` as for :func:`number_citations`."""
+    numbering = number_citations(groups, bib, statuses)
+    state = numbering.state
+    citations: list[tuple[str, str, str]] = []
+    for group, site in zip(groups, numbering.sites, strict=True):
+        if isinstance(site, int):
+            citations.append((t.cite_class(needed=True), f"needed-{site}", t.needed(site)))
         else:
-            citations.append((t.cite_class(), "", _group_html(group, bib, formatter, t, state, claims)))
+            cls = t.narrative_class() if group.narrative else t.cite_class()
+            citations.append((cls, "", _group_html(site, bib, formatter, t)))
     references = []
     for key, number in sorted(state.numbers.items(), key=lambda kv: kv[1]):
         fixed = ref_parts(bib.references[key], bib, formatter, t)
+        anchors = [f"cite-{fixed.slug}-{use}" for use in range(1, state.uses[key] + 1)]
         references.append((t.reference_class(fixed.status), f"ref-{fixed.slug}",
-                           fixed.entry + t.backlinks(number, state.backlinks[key])))
+                           fixed.entry + t.backlinks(number, anchors)))
     leads = tuple(_narrative_lead(group, bib, t) for group in groups) if any(
         group.narrative for group in groups) else ()
     return PagePlan(tuple(citations), tuple(references), _notice_plan(state), tuple(state.unknown),
@@ -503,27 +624,18 @@ def ref_parts(ref: Reference, bib: bibmod.Bibliography, formatter: Formatter, t:
     return parts
 
 
-def _group_html(group: CiteGroup, bib: bibmod.Bibliography, formatter: Formatter, t: Templates,
-                state: PageCitations, claims: Iterator[ClaimStatus] | None) -> str:
+def _group_html(items: tuple[NumberedItem, ...], bib: bibmod.Bibliography, formatter: Formatter,
+                t: Templates) -> str:
     """The inside of a citation's ``<sup>``: numbers, previews, locators."""
     parts: list[str] = []
-    for item in group.items:
-        ref = bib.get(item.key)
-        claim = next(claims) if claims is not None else None
-        if ref is None:
-            state.unknown.append(item.key)
+    for item, ref, number, use, claim in items:
+        if ref is None or claim is None:
             parts.append(t.missing(item.prefix, item.key))
             continue
-        if claim is None:
-            claim = derive(ref.review.status)
-        state.statuses.append(claim.status)
-        number = state.number_for(ref.id)
-        uses = state.backlinks.setdefault(ref.id, [])
         fixed = ref_parts(ref, bib, formatter, t)
-        anchor_id = f"cite-{fixed.slug}-{len(uses) + 1}"
-        uses.append(anchor_id)
-        parts.append(t.citation(prefix=item.prefix, status=claim.status, slug=fixed.slug, anchor_id=anchor_id,
-                                number=number, label=claim.label, tip_id=f"tip-{fixed.slug}-{len(uses)}",
+        parts.append(t.citation(prefix=item.prefix, status=claim.status, slug=fixed.slug,
+                                anchor_id=f"cite-{fixed.slug}-{use}", number=number, label=claim.label,
+                                tip_id=f"tip-{fixed.slug}-{use}",
                                 tip_html=t.preview(ref, fixed.preview, claim.description), locator=item.suffix))
     return ",".join(parts)
 
@@ -604,4 +716,5 @@ class MarkerBlock(BlockProcessor):
         (build_bibliography if m.group(1).lower() == "bibliography" else build_queue)(parent, self.ext)
 
 
-__all__ = ["PagePlan", "RefParts", "esc", "make_plan", "ref_parts", "register"]
+__all__ = ["LatePage", "PagePlan", "RefParts", "esc", "expand_late", "make_plan", "number_citations",
+           "page_plan", "ref_parts", "register"]

@@ -14,10 +14,14 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from markdown import Markdown
 
 from ..core import cache
+
+if TYPE_CHECKING:
+    from .processors import LatePage
 
 #: The page being converted (docs-relative POSIX path), set by the MkDocs plugin.
 current_page: ContextVar[str | None] = ContextVar("citereview_current_page", default=None)
@@ -36,11 +40,16 @@ class BuildState:
     #: Pages converted since the build started: a page converted again means a new build
     #: (``zensical serve`` runs no hook that would tell us).
     converted: set[str] = field(default_factory=set)
+    #: Whether the MkDocs plugin makes pages' citation markup late (``compact_pages``).
+    late: bool = False
+    #: What the late markup of each page is made from, by page, until the plugin asks.
+    late_pages: dict[str, LatePage] = field(default_factory=dict)
 
     def new_build(self) -> None:
         """A build starts (also each ``serve`` rebuild): report build-wide problems again."""
         self.reported.clear()
         self.converted.clear()
+        self.late_pages.clear()
 
     def page_started(self, page: str | None) -> None:
         if page is None:
@@ -53,6 +62,7 @@ class BuildState:
         """Forget everything: build facts, reports and every content cache."""
         self.base_dir = None
         self.use_directory_urls = None
+        self.late = False
         self.new_build()
         cache.clear_all()
 

@@ -40,29 +40,35 @@ class TokenTable:
     sources: list[str] = field(default_factory=list)
     #: Finished HTML of citation tokens, by group index (set by the tree processor).
     rendered: dict[int, str] = field(default_factory=dict)
-    #: Finished HTML of block tokens, by block index.
-    blocks: list[str] = field(default_factory=list)
+    #: Finished HTML of block tokens, by block index; ``None`` for a block made late.
+    blocks: list[str | None] = field(default_factory=list)
     #: The sentence of each citation group, as a review stores it; only on pages with
     #: review records (``None`` elsewhere: nobody needs them).
     sentences: list[str] | None = None
+    #: Citation tokens whose HTML is made late, after search indexing (``compact_pages``).
+    late: set[int] = field(default_factory=set)
 
-    def defer(self, markup: str) -> str:
-        """A block token that :meth:`restore` swaps for ``markup``."""
+    def defer(self, markup: str | None) -> str:
+        """A block token that :meth:`restore` swaps for ``markup`` (kept if ``None``)."""
         self.blocks.append(markup)
         return BLOCK.format(len(self.blocks) - 1)
 
     def restore(self, text: str) -> str:
         """Swap every token for its HTML; a citation that was not rendered (inside raw HTML
-        or an attribute, where citations are not rendered) shows its source text."""
+        or an attribute, where citations are not rendered) shows its source text. Tokens
+        whose HTML is made late stay in the text."""
         if ANY_START not in text:
             return text
 
         def swap(m: re.Match[str]) -> str:
             index = int(m.group(2))
             if m.group(1) == "block":
-                return self.blocks[index]
+                block = self.blocks[index]
+                return m.group(0) if block is None else block
             done = self.rendered.get(index)
-            return done if done is not None else html.escape(self.sources[index], quote=True)
+            if done is not None:
+                return done
+            return m.group(0) if index in self.late else html.escape(self.sources[index], quote=True)
 
         return ANY_RE.sub(swap, text)
 

@@ -13,7 +13,15 @@ Python-Markdown extension (Zensical runs no plugins); the plugin only
   extension's class prefix;
 * optionally (``search_trim: true``) hands Material's search indexer each page without the
   blocks the extension marked ``data-search-exclude`` (:mod:`.searchtrim`), a speed-up that
-  leaves the index identical.
+  leaves the index identical;
+* optionally (``compact_pages: true``) keeps each page's citation markup out of
+  ``page.content`` until the page is rendered (:class:`~citereview.mdext.processors.LatePage`):
+  MkDocs holds every page's HTML until the build ends, and citations with their previews
+  were most of it. The tokens are expanded at ``on_page_context`` before any other
+  handler (priority 100), so the search index and the written page are unchanged; once the
+  page is written, ``page.content`` holds the compact form again. Other plugins'
+  ``on_page_content`` and ``on_post_build`` handlers therefore see tokens
+  (``\x02kecite:N\x03``) where citations go.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 
 from ..core import cache, sources
 from ..core.findings import encoding_findings
-from ..mdext import state
+from ..mdext import processors, state
 from ..mdext.extension import OPTIONS
 from ..mdext.stylesheet import STYLESHEET_PATH as STYLESHEET
 from ..mdext.stylesheet import write_stylesheet
@@ -37,14 +45,17 @@ from . import searchtrim
 class CiteReviewPluginConfig(Config):
     stylesheet = config_options.Type(bool, default=True)
     search_trim = config_options.Type(bool, default=False)
+    compact_pages = config_options.Type(bool, default=False)
 
 
 class CiteReviewPlugin(BasePlugin[CiteReviewPluginConfig]):
-    """``plugins: - citereview: {stylesheet: true, search_trim: false}``."""
+    """``plugins: - citereview: {stylesheet: true, search_trim: false, compact_pages: false}``."""
 
     def __init__(self) -> None:
         super().__init__()
         self.prefix = str(OPTIONS["class_prefix"][0])
+        #: Compact ``page.content`` of the pages being rendered, by ``id(page)``.
+        self._compact: dict[int, str] = {}
 
     def on_startup(self, *, command, dirty):
         """Under ``mkdocs serve`` unchanged pages reuse their citations on every rebuild."""
@@ -54,6 +65,7 @@ class CiteReviewPlugin(BasePlugin[CiteReviewPluginConfig]):
         """Resolve the extension's relative paths against mkdocs.yml, not the shell's folder."""
         state.STATE.base_dir = os.path.dirname(os.path.abspath(config.config_file_path))
         state.STATE.use_directory_urls = bool(config.use_directory_urls)
+        state.STATE.late = self.config.compact_pages
         options = config.mdx_configs.get("citereview") or {}
         self.prefix = str(options.get("class_prefix") or OPTIONS["class_prefix"][0])
         if self.config.stylesheet and STYLESHEET not in config.extra_css:
@@ -64,6 +76,7 @@ class CiteReviewPlugin(BasePlugin[CiteReviewPluginConfig]):
         """A new build (also each `mkdocs serve` rebuild) reports build-wide problems again."""
         state.STATE.new_build()
         searchtrim.reset()
+        self._compact.clear()
 
     def on_page_read_source(self, page, config):
         """A page that is not UTF-8 stops the build with its file and line, before MkDocs'
@@ -83,6 +96,14 @@ class CiteReviewPlugin(BasePlugin[CiteReviewPluginConfig]):
         state.current_page.set(page.file.src_uri)
         return markdown
 
+    @event_priority(100)  # before every other handler: they all see the finished page
+    def _expand_citations(self, ctx, page, config, nav):
+        late = state.STATE.late_pages.pop(page.file.src_uri, None)
+        if late is not None and page.content:
+            self._compact[id(page)] = page.content
+            page.content = processors.expand_late(page.content, late)
+        return ctx
+
     @event_priority(1)  # just before the search plugin (priority 0) reads page.content
     def _trim_for_search(self, ctx, page, config, nav):
         if self.config.search_trim:
@@ -95,13 +116,18 @@ class CiteReviewPlugin(BasePlugin[CiteReviewPluginConfig]):
             searchtrim.after_indexing(page)
         return ctx
 
-    on_page_context = CombinedEvent(_trim_for_search, _restore_after_search)
+    on_page_context = CombinedEvent(_expand_citations, _trim_for_search, _restore_after_search)
 
+    @event_priority(-100)  # after every other handler: the page is finished
     def on_post_page(self, output, page, config):
         state.current_page.set(None)
+        compact = self._compact.pop(id(page), None)
+        if compact is not None:  # MkDocs keeps page.content until the build ends
+            page.content = compact
         return output
 
     def on_post_build(self, config):
+        state.STATE.late = False  # conversions outside a build render citations at once
         if self.config.stylesheet:
             # Also when docs_dir holds a copy for Zensical (`citereview stylesheet`): the
             # site gets the stylesheet of the installed package, never a stale copy.
