@@ -125,3 +125,46 @@ def test_duplicate_keys_are_errors_at_the_second_line() -> None:
                for m in found)
     assert any(m.startswith("bib.yaml:10:1: error: duplicate key 'references' (first on line 1)")
                for m in messages(text + "references: []\n"))
+
+
+ENTRY = """\
+- id: {key}
+  type: article-journal
+  title: {title}
+  issued: {issued}
+  evidence: randomised-trial
+"""
+
+
+def _entries(*keys: str, indent: str = "", title: str = "A title", issued: str = "2001") -> str:
+    return "".join("".join(indent + line + "\n" for line in ENTRY.format(key=k, title=title, issued=issued)
+                           .splitlines()) for k in keys)
+
+
+@pytest.mark.parametrize(("text", "by_entry"), [
+    ("# exported\nreferences:\n" + _entries("a1", "b2", "c3"), True),
+    ("references:\n" + _entries("a1", "b2", indent="  "), True),
+    (_entries("a1", "b2"), True),  # a bare list
+    ("references:\n" + _entries("a1") + "# a comment between entries\n\n" + _entries("b2"), True),
+    ("references:\n" + _entries("a1", "a1", "b2"), True),  # duplicate id: reported with both lines
+    ("references:\n" + _entries("a1") + _entries("b2").replace("  type:", "  type: book\n  type:"), True),
+    ("references:\n" + _entries("a1", "b2", issued="2001-13-40"), True),  # invalid dates, per line
+    ("references:\n" + _entries("a1", title="'A title\n- that goes on'") + _entries("b2"), False),
+    ("references:\n- id: a1\n  type: book\n  title: &t A title\n  evidence: other\n"
+     "- id: b2\n  type: book\n  title: *t\n  evidence: other\n", False),  # an alias across entries
+    ("references:\n" + _entries("a1") + "  title: [unclosed\n" + _entries("b2"), False),  # malformed YAML
+    ("references:\n" + _entries("a1") + "other: key\n", False),
+    ("title: refs\nreferences:\n" + _entries("a1"), False),
+    ('[{"id": "x", "type": "book", "title": "T", "evidence": "other"}]', False),
+])
+def test_reading_entry_by_entry_gives_what_reading_whole_gives(text: str, by_entry: bool) -> None:
+    """Big files are composed entry by entry (a fraction of the memory); the result and
+    every reported line must be those of reading the file whole, and shapes the split
+    cannot be sure of are read whole."""
+    from citereview.core import bibliography
+
+    assert (bibliography._parse_by_entry(text, "bib.yaml", True) is not None) is by_entry
+    split, whole = parse_bibliography(text, "bib.yaml", evidence=True), bibliography._parse_whole(
+        text, "bib.yaml", True)
+    assert split.references == whole.references
+    assert split.diagnostics == whole.diagnostics and split.loaded == whole.loaded
