@@ -133,3 +133,22 @@ def test_serve_keeps_pages_between_rebuilds_and_reuses_them(tmp_path: Path, betw
         "bibliography": str(bib), "docs_dir": str(tmp_path), "rebuild_cache": True}})
     assert convert(bib, page, md) == first
     assert len(processors._plans) == 1 and len(tokens._tokenised) == 1
+
+
+def test_page_sources_are_summarised_between_reads(tmp_path: Path) -> None:
+    """The References page reads every page; what is kept of each between reads is its
+    title and cited keys, and a page read again from that summary still has its text."""
+    import dataclasses
+
+    from citereview.core import sources
+
+    text = "---\ntitle: Front\n---\n# A page\n\nClaim [@trial2006; @other2001, p. 4].\n"
+    (tmp_path / "page.md").write_text(text, encoding="utf-8")
+    first = sources.read_page(tmp_path, "page.md")
+    assert first is not None and first.keys() == {"trial2006", "other2001"}
+    _stamp, summary = sources._cache[str(tmp_path / "page.md")]
+    assert [f.name for f in dataclasses.fields(summary)] == ["title", "undecodable", "counts"]
+    again = sources.read_page(tmp_path, "page.md")
+    assert again is not None and again is not first
+    assert (again.title, again.keys(), again.text) == (first.title, first.keys(), text)
+    assert [o.line for o in again.occurrences] == [6]

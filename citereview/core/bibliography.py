@@ -19,6 +19,7 @@ import hashlib
 import os
 import re
 import shlex
+import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -362,7 +363,7 @@ def _read_entry(node: yaml.Node, bib: Bibliography, err, constructor: _Construct
         err(line, f"{label} is missing required field(s): {', '.join(missing)}", "bib-required")
     if not key:
         return
-    key = str(key)
+    key = sys.intern(str(key))  # shared with every page's cited keys (sources.py)
     if not KEY_RE.fullmatch(key):
         err(field_lines.get("id", line), f"{label}: id is not a valid citation key "
             "(letters, digits, '_' and internal :.#$%&-+?<>~/)", "bib-id")

@@ -2,15 +2,15 @@
 
 The site-wide References page and the review queue need to know every page's citations.
 They must not depend on a plugin hook having run (Zensical runs none), so they read the
-Markdown sources directly, cached by file modification time so that ``mkdocs serve``
-re-reads only what changed.
+Markdown sources directly. What they need of each page (title, cited keys) is cached by
+file modification time, so that ``mkdocs serve`` re-scans only what changed.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -18,7 +18,22 @@ from .model import Occurrence
 from .syntax import find_groups, page_title, scan_source
 
 
-@dataclass(frozen=True)
+@dataclass
+class _Summary:
+    """What the cache keeps of a page between reads: title and cited keys, not the text.
+
+    The References page reads every page, and the cache lives as long as the process:
+    keeping every page's text doubled the memory the page sources take in a build (MkDocs
+    holds each page's Markdown too). A page read from the cache reads its text again on
+    first use (the build's per-page check of front matter).
+    """
+
+    title: str
+    undecodable: tuple[int, int, int] | None = None
+    #: How many times each key is cited; ``None`` until first asked.
+    counts: dict[str, int] | None = None
+
+
 class SourcePage:
     """One Markdown page: its path relative to docs_dir, title and raw text.
 
@@ -27,48 +42,69 @@ class SourcePage:
     occurrence with its line and sentence.
     """
 
-    path: str
-    title: str
-    text: str = field(repr=False, default="")
-    #: Where the file stops being UTF-8: (line, column, offending byte); its text is then
-    #: empty. Reported by :func:`citereview.core.findings.page_findings` (and by the MkDocs
-    #: plugin before the engine's own read fails with a traceback).
-    undecodable: tuple[int, int, int] | None = None
+    def __init__(self, path: str, title: str, text: str | None = "", *, file: str = "",
+                 undecodable: tuple[int, int, int] | None = None, summary: _Summary | None = None) -> None:
+        self.path = path
+        self.title = title
+        #: ``None``: not read yet (a page from the cache); read from ``file`` on first use.
+        self._text = text
+        self._file = file
+        self._summary = summary if summary is not None else _Summary(title, undecodable)
+
+    def __repr__(self) -> str:
+        return f"SourcePage(path={self.path!r}, title={self.title!r})"
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = _read_text(self._file) or ""
+        return self._text
+
+    @property
+    def undecodable(self) -> tuple[int, int, int] | None:
+        """Where the file stops being UTF-8: (line, column, offending byte); its text is then
+        empty. Reported by :func:`citereview.core.findings.page_findings` (and by the MkDocs
+        plugin before the engine's own read fails with a traceback)."""
+        return self._summary.undecodable
 
     @cached_property
     def occurrences(self) -> tuple[Occurrence, ...]:
         return tuple(scan_source(self.text))
 
-    @cached_property
-    def _keys(self) -> frozenset[str]:
-        if "occurrences" in self.__dict__:
-            groups = (occ.group for occ in self.occurrences)
-        else:
-            groups = (group for _, group in find_groups(self.text))
-        return frozenset(item.key for group in groups for item in group.items)
-
-    def keys(self) -> set[str]:
-        return set(self._keys)
-
-    @cached_property
+    @property
     def item_counts(self) -> dict[str, int]:
         """How many times each key is cited (each cited item is a claim)."""
-        if "occurrences" in self.__dict__:
-            groups = (occ.group for occ in self.occurrences)
-        else:
-            groups = (group for _, group in find_groups(self.text))
-        counts: dict[str, int] = {}
-        for group in groups:
-            for item in group.items:
-                counts[item.key] = counts.get(item.key, 0) + 1
-        return counts
+        summary = self._summary
+        if summary.counts is None:
+            if "occurrences" in self.__dict__:
+                groups = (occ.group for occ in self.occurrences)
+            else:
+                groups = (group for _, group in find_groups(self.text))
+            counts: dict[str, int] = {}
+            for group in groups:
+                for item in group.items:
+                    counts[item.key] = counts.get(item.key, 0) + 1
+            summary.counts = counts
+        return summary.counts
+
+    def keys(self) -> set[str]:
+        return set(self.item_counts)
 
 
-_cache: dict[str, tuple[tuple[int, int], SourcePage]] = {}
+_cache: dict[str, tuple[tuple[int, int], _Summary]] = {}
+
+
+def _read_text(full: str) -> str | None:
+    """As MkDocs reads pages: a byte-order mark is dropped, CRLF read as LF."""
+    try:
+        with open(full, encoding="utf-8-sig") as fh:
+            return fh.read()
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def read_page(docs_dir: str | Path, rel_path: str) -> SourcePage | None:
-    """Scan one page, reusing the previous result when the file did not change."""
+    """Scan one page, reusing what is known of it when the file did not change."""
     full = os.path.join(docs_dir, rel_path)  # called for every page: no Path objects
     try:
         st = os.stat(full)
@@ -77,20 +113,21 @@ def read_page(docs_dir: str | Path, rel_path: str) -> SourcePage | None:
     stamp = (st.st_mtime_ns, st.st_size)
     cached = _cache.get(full)
     if cached and cached[0] == stamp:
-        return cached[1]
+        summary = cached[1]
+        return SourcePage(rel_path, summary.title, "" if summary.undecodable else None, file=full,
+                          summary=summary)
     try:
-        # As MkDocs reads pages: a byte-order mark is dropped, CRLF read as LF.
         with open(full, encoding="utf-8-sig") as fh:
             text = fh.read()
     except UnicodeDecodeError:
         page = SourcePage(rel_path, Path(rel_path).stem, "", undecodable=_first_bad_byte(full))
-        _cache[full] = (stamp, page)
+        _cache[full] = (stamp, page._summary)
         return page
     except OSError:
         return None
     fallback = Path(rel_path).stem.replace("-", " ").capitalize()
-    page = SourcePage(rel_path, page_title(text, fallback), text)
-    _cache[full] = (stamp, page)
+    page = SourcePage(rel_path, page_title(text, fallback), text, file=full)
+    _cache[full] = (stamp, page._summary)
     return page
 
 
