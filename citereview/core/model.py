@@ -104,7 +104,7 @@ class Reference:
         return STATUS_LABELS.get(self.review.status, self.review.status)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CiteItem:
     """One ``@key`` inside a citation group, with Pandoc's prefix and suffix (locator)."""
 
@@ -113,7 +113,7 @@ class CiteItem:
     suffix: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CiteGroup:
     """A bracketed citation ``[see @a, p. 3; @b]``, the ``[citation needed]`` marker, or an
     in-text citation ``@a`` (``narrative``: one item, shown with the author's name)."""
@@ -123,7 +123,7 @@ class CiteGroup:
     narrative: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Occurrence:
     """A citation group found in a source file, with its 1-based line and column."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -110,7 +111,8 @@ def parse_group(body: str) -> CiteGroup | None:
         if raw_suffix and raw_suffix[0] not in ", \t":
             return None
         suffix = raw_suffix.strip().lstrip(",").strip()
-        items.append(CiteItem(m.group("key"), m.group("prefix").strip(), suffix))
+        # The key interned, as the bibliography's are: one string per key, however often cited.
+        items.append(CiteItem(sys.intern(m.group("key")), m.group("prefix").strip(), suffix))
     return CiteGroup(tuple(items)) if items else None
 
 
