@@ -53,7 +53,7 @@ from ..core.claims import Claim, ClaimStatus, claim_text, derive, resolve
 from ..core.findings import page_findings
 from ..core.model import CiteGroup, CiteItem, Diagnostic, PageCitations, Reference, narrative_name, slug
 from ..core.syntax import scan_source
-from ..csl.formatter import Formatter
+from ..csl.formatter import Formatted, Formatter
 from .state import STATE, current_page
 from .templates import Templates, esc
 from .tokens import ANY_RE, CITE, CITE_RE, CITE_START, tokenise
@@ -588,17 +588,30 @@ def _put_before(root: etree.Element, el: etree.Element, markup: str, md: Markdow
         before.tail = AtomicString((before.tail or "") + stashed)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RefParts:
-    """The parts of a reference's markup that do not depend on the page citing it."""
+    """The parts of a reference's markup that do not depend on the page citing it.
+
+    The formatted reference is the formatter's own, not a copy: a References entry is
+    joined with its badges where a page's list is made, which makes a new string anyway.
+    """
 
     slug: str
     #: The source's status (a fact about the source, not about any sentence).
     status: str
-    #: A citation's preview before the claim's status: the formatted reference.
-    preview: str
-    #: A References entry before its back-links: formatted reference with links, badges.
-    entry: str
+    formatted: Formatted
+    #: After the formatted reference (with links) in a References entry.
+    badges: str
+
+    @property
+    def preview(self) -> str:
+        """A citation's preview before the claim's status: the formatted reference."""
+        return self.formatted.preview
+
+    @property
+    def entry(self) -> str:
+        """A References entry before its back-links: formatted reference with links, badges."""
+        return self.formatted.html + self.badges
 
 
 #: Reference parts by (bibliography version, style, markup, key): each reference is cited on
@@ -618,8 +631,8 @@ def ref_parts(ref: Reference, bib: bibmod.Bibliography, formatter: Formatter, t:
         parts = _ref_parts.remember(key, RefParts(
             slug=slug(ref.id),
             status=ref.review.status,
-            preview=formatted.preview,
-            entry=f"{formatted.html}{t.badges(ref)}",
+            formatted=formatted,
+            badges=t.badges(ref),
         ))
     return parts
 
