@@ -431,3 +431,32 @@ def test_records_nothing_uses_any_more_are_listed(project: Path) -> None:
         f"docs/reviews.yaml:13:1: notice: review of 'trial2006' on index.md matches no citation there any more "
         f"(“{TRIAL}”); delete the record if the claim was removed",
     ]
+
+
+def test_show_statuses_leaves_unlisted_statuses_unmarked(project: Path) -> None:
+    """A site may mark only problems: unlisted statuses render as plain citations, are not
+    counted in the notice, and keep their data-review attribute and accessible label."""
+    edit(project, "Something else entirely.", "A retracted claim [@retracted99].")
+    STATE.clear()
+    token = current_page.set("index.md")
+    try:
+        md = markdown.Markdown(extensions=["citereview"], extension_configs={"citereview": {
+            "bibliography": str(project / "docs" / "bibliography.yaml"), "docs_dir": str(project / "docs"),
+            "show_statuses": ["retracted", "outdated", "disputed"]}})
+        html = md.convert((project / "docs" / "index.md").read_text(encoding="utf-8"))
+    finally:
+        current_page.reset(token)
+    links = re.findall(r'<a class="cr-cite__num[^"]*"[^>]*>', html)
+    assert [re.search(r'class="([^"]*)"', a).group(1) for a in links] == [
+        "cr-cite__num", "cr-cite__num", "cr-cite__num cr-status--retracted", "cr-cite__num"]
+    assert statuses(html) == ["unreviewed", "unreviewed", "retracted", "unreviewed"]
+    assert 'aria-label="Reference 1, not yet reviewed"' in html
+    assert "1 of 4 cited claims on this page has not been verified" in html
+    assert "1 cites a retracted source" in html
+
+
+def test_show_statuses_rejects_unknown_names() -> None:
+    from citereview.mdext.extension import CiteReviewExtension, OptionError
+
+    with pytest.raises(OptionError, match="unknown: fine"):
+        CiteReviewExtension(show_statuses=["verified", "fine"])

@@ -24,6 +24,7 @@ from markdown.extensions import Extension
 from ..core import bibliography as bibmod
 from ..core import cache
 from ..core import reviews as reviewmod
+from ..core.claims import CLAIM_STATUSES
 from ..core.facts import DEFAULT_MAX_AGE, FactPolicy, max_age_option
 from ..core.findings import Finding
 from ..core.model import Diagnostic
@@ -52,6 +53,9 @@ OPTIONS: dict[str, list[Any]] = {
                      "out of date (0: never by age)"],
     "today": ["", "The date treated as today (YYYY-MM-DD), for reproducible builds; default: "
               "$CITEREVIEW_TODAY, else the current date"],
+    "show_statuses": [list(CLAIM_STATUSES), "Claim statuses marked on citations and counted in the page "
+                      "notice; a status left out renders as a plain citation (its data-review attribute, "
+                      "accessible label and preview text stay)"],
     "rebuild_cache": [False, "Keep each page's rendered citations between rebuilds (for `zensical serve`; "
                       "`mkdocs serve` turns this on through the plugin)"],
 }
@@ -71,7 +75,14 @@ class CiteReviewExtension(Extension):
         if not PREFIX_RE.match(prefix):
             raise OptionError(f"citereview: class_prefix '{prefix}' must be lowercase letters, digits and "
                               "hyphens, starting with a letter (e.g. 'cr-')")
-        self.templates = Templates(prefix, evidence=bool(self.getConfig("evidence")))
+        shown = self.getConfig("show_statuses")
+        if isinstance(shown, str):
+            shown = [s.strip() for s in shown.split(",") if s.strip()]
+        unknown = sorted(set(shown or ()) - set(CLAIM_STATUSES)) if isinstance(shown, (list, tuple)) else ["?"]
+        if unknown:
+            raise OptionError(f"citereview: show_statuses must list claim statuses ({', '.join(CLAIM_STATUSES)}); "
+                              f"unknown: {', '.join(map(str, unknown))}")
+        self.templates = Templates(prefix, evidence=bool(self.getConfig("evidence")), shown=frozenset(shown))
         try:  # validated now, so that a bad value is a configuration error, not a page's
             self._fact_options = {"fact_max_age": max_age_option(self.getConfig("fact_max_age")),
                                   "today": self.getConfig("today")}

@@ -366,7 +366,7 @@ class CitationTree(Treeprocessor):
         formatter = self.ext.formatter()
         statuses = self._claim_statuses(sites, bib)
         # The source text of each group determines the group; strings hash once, fast.
-        key = (bib.path, bib.digest, bib.loaded, formatter.style_name, t.p, t.evidence,
+        key = (bib.path, bib.digest, bib.loaded, formatter.style_name, t.key,
                tuple(tokens.sources[site[0]] for site in sites), statuses)
         site_groups = [groups[site[0]] for site in sites]
         page = current_page.get()  # set by the MkDocs plugin, which makes late markup
@@ -380,7 +380,7 @@ class CitationTree(Treeprocessor):
             has_references, notice, unknown = bool(plan.references), plan.notice, plan.unknown
         else:
             numbering = number_citations(site_groups, bib, statuses)
-            has_references, notice, unknown = (bool(numbering.state.numbers), _notice_plan(numbering.state),
+            has_references, notice, unknown = (bool(numbering.state.numbers), _notice_plan(numbering.state, t.shown),
                                                tuple(numbering.state.unknown))
         if has_references:
             self._references(root, t.list_items(list(plan.references)) if plan and late is None else None)
@@ -562,7 +562,7 @@ def make_plan(groups: list[CiteGroup], bib: bibmod.Bibliography, formatter: Form
                            fixed.entry + t.backlinks(number, anchors)))
     leads = tuple(_narrative_lead(group, bib, t) for group in groups) if any(
         group.narrative for group in groups) else ()
-    return PagePlan(tuple(citations), tuple(references), _notice_plan(state), tuple(state.unknown),
+    return PagePlan(tuple(citations), tuple(references), _notice_plan(state, t.shown), tuple(state.unknown),
                     leads)
 
 
@@ -667,22 +667,24 @@ _NOTICE_PHRASES: dict[str, tuple[str, str]] = {
 }
 
 
-def _notice_plan(state: PageCitations) -> tuple[bool, int, str, str, bool] | None:
+def _notice_plan(state: PageCitations, shown: frozenset[str]) -> tuple[bool, int, str, str, bool] | None:
     """The counts shown near the title: serious?, flagged count, title, text, link?
 
     It counts claims (each cited item in its sentence), not references: a reviewer checks
-    that a source supports a sentence, and each sentence carries its own status.
+    that a source supports a sentence, and each sentence carries its own status. Statuses
+    the site does not show (``show_statuses``) are not counted as flagged.
     """
     counts: dict[str, int] = {}
     for status in state.statuses:
-        counts[status] = counts.get(status, 0) + 1
+        if status in shown or status == "verified":
+            counts[status] = counts.get(status, 0) + 1
     total = len(state.statuses)
-    unverified = total - counts.get("verified", 0)
+    unverified = sum(counts.values()) - counts.get("verified", 0)
     serious = {s: n for s, n in counts.items() if s in ("disputed", "retracted", "outdated")}
     if not unverified and not state.needed and not state.unknown:
         return None
     parts = []
-    if total:
+    if unverified:
         parts.append(f"{unverified} of {total} cited claim{'s' if total != 1 else ''} on this page "
                      f"{'has' if unverified == 1 else 'have'} not been verified by a human reviewer")
     for status, (one, many) in _NOTICE_PHRASES.items():

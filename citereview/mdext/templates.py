@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 
+from ..core.claims import CLAIM_STATUSES
 from ..core.model import Reference
 
 #: A class prefix: lowercase letters, digits and hyphens, starting with a letter.
@@ -28,10 +29,18 @@ def esc(text: str) -> str:
 class Templates:
     """The markup of citations, reference lists, notices and the site-wide pages."""
 
-    def __init__(self, prefix: str = "cr-", evidence: bool = False) -> None:
+    def __init__(self, prefix: str = "cr-", evidence: bool = False,
+                 shown: frozenset[str] = frozenset(CLAIM_STATUSES)) -> None:
         self.p = prefix
         #: Whether references carry an evidence kind to show (the ``evidence`` option).
         self.evidence = evidence
+        #: Claim statuses marked on citations and counted in the notice (``show_statuses``).
+        self.shown = shown
+
+    @property
+    def key(self) -> tuple[str, bool, frozenset[str]]:
+        """What the markup depends on besides the content (for caches)."""
+        return (self.p, self.evidence, self.shown)
 
     def c(self, name: str) -> str:
         """A class name with the prefix."""
@@ -75,7 +84,8 @@ class Templates:
         of the search index, since the References list repeats it.
         """
         loc = f'<span class="{self.c("cite__locator")}">({esc(locator)})</span>' if locator else ""
-        return (f'{self.affix(prefix)}<a class="{self.c("cite__num")} {self.c("status--" + status)}" '
+        mark = f" {self.c('status--' + status)}" if status in self.shown else ""
+        return (f'{self.affix(prefix)}<a class="{self.c("cite__num")}{mark}" '
                 f'data-review="{status}" href="#ref-{slug}" id="{anchor_id}" '
                 f'aria-label="Reference {number}, {esc(label)}" '
                 f'aria-describedby="{tip_id}">{number}</a><span class="{self.c("cite__tip")}" role="tooltip" '
