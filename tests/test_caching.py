@@ -152,3 +152,35 @@ def test_page_sources_are_summarised_between_reads(tmp_path: Path) -> None:
     assert again is not None and again is not first
     assert (again.title, again.keys(), again.text) == (first.title, first.keys(), text)
     assert [o.line for o in again.occurrences] == [6]
+
+
+def test_serve_reports_an_unchanged_pages_problems_on_every_rebuild(tmp_path: Path, between_builds_off,
+                                                                    caplog) -> None:
+    """Page findings are reused between ``serve`` rebuilds, and still reported each time; a
+    bibliography edit that fixes the key is seen at once."""
+    import logging
+
+    from citereview.mdext.state import STATE, current_page
+
+    bib = tmp_path / "bib.yaml"
+    write_bib(bib)
+    (tmp_path / "page.md").write_text("Claim [@trial2007].\n", encoding="utf-8")
+    cache.keep_between_builds(True)
+
+    def build() -> list[str]:
+        STATE.new_build()
+        token = current_page.set("page.md")
+        try:
+            with caplog.at_level(logging.INFO, logger="mkdocs.extensions.citereview"):
+                caplog.clear()
+                convert(bib, (tmp_path / "page.md").read_text(encoding="utf-8"))
+        finally:
+            current_page.reset(token)
+        return [r.getMessage() for r in caplog.records if "trial2007" in r.getMessage()]
+
+    first = build()
+    assert first and "unknown citation key 'trial2007'" in first[0]
+    assert len(processors._page_findings) == 1
+    assert build() == first  # reused, and reported again
+    write_bib(bib, id="trial2007")
+    assert build() == []

@@ -87,6 +87,8 @@ class ReviewBook:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     #: Whether the file exists: a site without one simply has no reviews yet.
     exists: bool = False
+    #: Names this version of the file's content (for caches keyed on the records).
+    version: str = ""
 
     def __post_init__(self) -> None:
         self._by_ident: dict[tuple[str, str, str], list[ReviewRecord]] = {}
@@ -146,6 +148,7 @@ def load(path: str | Path, display: str | None = None) -> ReviewBook:
                                                              code="review-file")])
         else:
             book = parse(text, shown)
+        book.version = f"{stamp[0]}:{stamp[1]}:{hash(data)}"
         _cache[key] = (stamp, book)
         return book
 

@@ -88,11 +88,7 @@ class PageChecks(Preprocessor):
         _add_build_date(self.md)
         src = sources.read_page(self.ext.path("docs_dir"), page) if page else None
         if src is not None:  # engines strip front matter before us: check the source file
-            bib = self.ext.bibliography()
-            policy = self.ext.fact_policy()
-            for finding in page_findings(src, bib, display=self.ext.display_path(page), notices=False,
-                                         book=self.ext.reviews(), today=policy.today,
-                                         fact_max_age=policy.max_age):
+            for finding in self._findings(src, self.ext.display_path(page)):
                 report(finding)
         if not lines or lines[0].strip() != "---":
             return lines
@@ -118,6 +114,20 @@ class PageChecks(Preprocessor):
             report(Diagnostic(where, line, problem, code="front-matter"))
         return lines[end + 1 :]
 
+    def _findings(self, src: sources.SourcePage, display: str) -> list:
+        """The page's findings; in a ``serve`` session an unchanged page (same text, same
+        bibliography, reviews and date) reuses the last build's."""
+        bib = self.ext.bibliography()
+        book = self.ext.reviews()
+        policy = self.ext.fact_policy()
+        key = (display, src.text, bib.digest, bib.loaded, book.path, book.version, policy.today, policy.max_age)
+        found = _page_findings.get(key)
+        if found is None:
+            found = _page_findings.remember(key, page_findings(
+                src, bib, display=display, notices=False, book=book, today=policy.today,
+                fact_max_age=policy.max_age))
+        return found
+
 
 def _add_build_date(md: Markdown | None) -> None:
     """Zensical gives templates no build date: put one in the page's metadata (see
@@ -127,6 +137,10 @@ def _add_build_date(md: Markdown | None) -> None:
     meta = engine_meta(md) if md is not None else None
     if meta is not None:
         meta.setdefault(BUILD_DATE_META, _dt.datetime.now(_dt.UTC).date().isoformat())
+
+
+#: A page's findings between ``serve`` rebuilds (a one-off build checks each page once).
+_page_findings: BoundedCache[tuple, list] = BoundedCache("page-findings", 4096, rebuild_only=True)
 
 
 class CitationTokens(Preprocessor):
