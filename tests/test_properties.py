@@ -7,7 +7,7 @@ import re
 from html.parser import HTMLParser
 
 import markdown
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from citereview.core.bibliography import parse_bibliography
@@ -69,6 +69,7 @@ pages = st.lists(
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pages)
+@example("[bibliography]\n\n- item [@trial2006] ")  # a list right after the marker once raised IndexError
 def test_pages_with_markers_render_without_leaking_tokens(page: str) -> None:
     """Whatever mix of markers, citations and code: no exception, and no token (STX/ETX)
     left in the output (the crash of issue #14 was a marker plus a citation)."""

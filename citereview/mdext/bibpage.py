@@ -47,7 +47,11 @@ def build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
         if finding.code == "unused":
             report(finding, once=True)
 
-    listing = etree.SubElement(parent, "ul", {"class": t.c("bibliography")})
+    # In a <div>: a list written right after the marker ("- item") must start a list of its
+    # own, and Python-Markdown would otherwise take a <ul> ending the page so far for the one
+    # to continue (and fail on it: its entries are one block token, not <li> elements).
+    holder = etree.SubElement(parent, "div", {"class": t.c("bibliography-list")})
+    listing = etree.SubElement(holder, "ul", {"class": t.c("bibliography")})
     use_dirs = ext.directory_urls()
     links = {page.path: html.escape(link_from(here, page.path, use_dirs), quote=True) for page in pages}
     # The whole list as one block token: a large bibliography has hundreds of entries and
