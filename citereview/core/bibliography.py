@@ -31,7 +31,7 @@ import yaml
 
 from .model import EVIDENCE_KINDS, REVIEW_STATUSES, Diagnostic, Reference, Review
 from .syntax import KEY_RE, identifier
-from .yamlnodes import duplicate_keys
+from .yamlnodes import TextDatesLoader, duplicate_keys
 
 #: CSL 1.0.2 item types.
 CSL_TYPES = frozenset(
@@ -115,20 +115,6 @@ class Bibliography:
     def errors(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.level == "error"]
 
-
-#: libyaml's C loader is about ten times faster and keeps line marks; fall back to Python's.
-_Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _Loader(_Base):  # type: ignore[misc, valid-type]
-    """Safe loader that keeps dates as text: YAML's date parsing raises on ``2026-13-01``
-    instead of letting us report it, and CSL wants strings anyway."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
 
 #: Per path: the file's stat stamp when it was last read, when that was, and the parsed
 #: result (whose ``digest`` names the content). One version per file: `mkdocs serve` edits
@@ -258,7 +244,7 @@ def _parse_by_entry(text: str, path: str, evidence: bool) -> Bibliography | None
     for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
         chunk = text[start:end]
         try:
-            seq = yaml.compose(chunk, Loader=_Loader)
+            seq = yaml.compose(chunk, Loader=TextDatesLoader)
             if not isinstance(seq, yaml.SequenceNode) or len(seq.value) != 1:
                 return None
             _read_entry(seq.value[0], bib, err, constructor, evidence, offset=line)
@@ -277,7 +263,7 @@ def _parse_whole(text: str, path: str, evidence: bool) -> Bibliography:
         bib.diagnostics.append(Diagnostic(path, line, message, level=level, code=code))
 
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = yaml.compose(text, Loader=TextDatesLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark else 1

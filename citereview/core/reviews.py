@@ -39,6 +39,7 @@ import yaml
 
 from .claims import VERDICTS, claim_text, fingerprint
 from .model import Diagnostic
+from .yamlnodes import TextDatesLoader, duplicate_keys
 
 #: Fields of a record, in the order they are written.
 FIELDS: tuple[str, ...] = ("page", "key", "locator", "sentence", "fingerprint", "verdict", "reviewer",
@@ -153,16 +154,6 @@ def load(path: str | Path, display: str | None = None) -> ReviewBook:
         return book
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """Keeps dates as text (we validate them ourselves and report the line)."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 def parse(text: str, path: str = "reviews.yaml") -> ReviewBook:
     """Parse and validate the records; every problem is an error naming its line."""
     diags: list[Diagnostic] = []
@@ -171,7 +162,7 @@ def parse(text: str, path: str = "reviews.yaml") -> ReviewBook:
         diags.append(Diagnostic(path, line, message, code="review-record"))
 
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = yaml.compose(text, Loader=TextDatesLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         err(mark.line + 1 if mark else 1, f"malformed YAML: {getattr(exc, 'problem', None) or exc}")
@@ -194,10 +185,10 @@ def parse(text: str, path: str = "reviews.yaml") -> ReviewBook:
         if not isinstance(node, yaml.MappingNode):
             err(line, "a review record must be a mapping (page, key, sentence, fingerprint, verdict, reviewer, date)")
             continue
-        names = [k.value for k, _ in node.value]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = list(duplicate_keys(node))
         if dupes:
-            err(line, f"review record has duplicate field(s): {', '.join(dupes)}")
+            for dup in dupes:
+                err(dup.line, f"review record: {dup.message()}")
             continue
         raw: dict[str, Any] = constructor.construct_mapping(node, deep=True)
         rec = _record(raw, line, err)
