@@ -259,8 +259,17 @@ def _masked(text: str, front_matter: bool) -> str:
     return mask_code(text, front_matter)
 
 
-def _all_groups(text: str, front_matter: bool) -> Iterator[tuple[re.Match, CiteGroup, str | None]]:
-    """Every citation group outside code, with why it is not rendered (``None``: it is)."""
+@functools.lru_cache(maxsize=32)
+def _all_groups(text: str, front_matter: bool) -> tuple[tuple[re.Match, CiteGroup, str | None], ...]:
+    """Every citation group outside code, with why it is not rendered (``None``: it is).
+
+    Remembered, like :func:`_masked`: a page's keys, its occurrences and its misplaced
+    citations are all read from one scan.
+    """
+    return tuple(_iter_groups(text, front_matter))
+
+
+def _iter_groups(text: str, front_matter: bool) -> Iterator[tuple[re.Match, CiteGroup, str | None]]:
     masked = _masked(text, front_matter)
     places: Places | None = None
     for m in _SCAN_RE.finditer(masked):
