@@ -97,6 +97,10 @@ class CiteReviewExtension(Extension):
         option = str(self.getConfig("reviews") or "")
         self._paths["reviews"] = (_resolve(option, base) if option
                                   else reviewmod.default_path(self._paths["bibliography"]))
+        # As diagnostics show it: relative to mkdocs.yml's folder when inside it.
+        rel = os.path.relpath(self._paths["reviews"], base) if base else ""
+        self._reviews_shown = (Path(rel).as_posix() if rel and not rel.startswith("..")
+                               else self._paths["reviews"].as_posix())
         if self.getConfig("rebuild_cache"):
             cache.keep_between_builds(True)
 
@@ -126,10 +130,7 @@ class CiteReviewExtension(Extension):
 
     def reviews(self) -> reviewmod.ReviewBook:
         """The claim review records (an empty book when the file does not exist)."""
-        path = self.path("reviews")
-        base = STATE.base_dir
-        shown = os.path.relpath(path, base) if base and not os.path.relpath(path, base).startswith("..") else str(path)
-        book = reviewmod.load(path, Path(shown).as_posix())
+        book = reviewmod.load(self.path("reviews"), self._reviews_shown)
         for diag in book.diagnostics:
             report(diag, once=True)
         return book
