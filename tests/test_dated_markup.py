@@ -276,3 +276,27 @@ def test_unknown_narrative_key_is_an_error(tmp_path: Path) -> None:
     project = make(tmp_path, {"a.md": "# A\n\nAs @zarate2060 found.\n"})
     assert [line for line in diagnostics(project, today=TODAY) if "error" in line] == [
         "a.md:3:4: error: unknown-key: unknown citation key 'zarate2060'; did you mean zarate2006?"]
+
+
+def test_the_inline_pattern_is_offered_only_to_documents_with_a_marker(tmp_path: Path) -> None:
+    """Python-Markdown tries every inline pattern on every run of text: a page without
+    ``[as of`` does not pay for ours. One ``Markdown`` reused for several documents (as
+    Zensical and plain Python-Markdown do) still renders the markers of each."""
+    import markdown
+
+    from citereview.mdext.facts import INLINE_NAME
+
+    (tmp_path / "bibliography.yaml").write_text(BIB)
+    md = markdown.Markdown(extensions=["citereview"], extension_configs={"citereview": {
+        "bibliography": str(tmp_path / "bibliography.yaml"), "docs_dir": str(tmp_path),
+        "today": "2026-12-03"}})
+    with_marker = "Approved in the US [as of 2026-11-24]."
+    outputs, offered = [], []
+    for text in (with_marker, "No dated fact here, only [a bracket].", with_marker.replace("[as", "[AS")):
+        md.reset()
+        outputs.append(md.convert(text))
+        offered.append(INLINE_NAME in md.inlinePatterns)
+    assert offered == [True, False, True]
+    assert 'data-cr-fact="current"' in outputs[0] and "[as of" not in outputs[0]
+    assert "data-cr-fact" not in outputs[1] and "[a bracket]" in outputs[1]
+    assert 'data-cr-fact="current"' in outputs[2]
