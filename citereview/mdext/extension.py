@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -25,7 +26,7 @@ from ..core import bibliography as bibmod
 from ..core import cache
 from ..core import reviews as reviewmod
 from ..core.claims import CLAIM_STATUSES
-from ..core.facts import DEFAULT_MAX_AGE, FactPolicy, max_age_option
+from ..core.facts import DEFAULT_MAX_AGE, TODAY_ENV, FactPolicy, max_age_option
 from ..core.findings import Finding
 from ..core.model import Diagnostic
 from ..core.project import config_near
@@ -71,37 +72,23 @@ class CiteReviewExtension(Extension):
     def __init__(self, **kwargs: Any) -> None:
         self.config = {name: list(spec) for name, spec in OPTIONS.items()}
         super().__init__(**kwargs)
-        prefix = str(self.getConfig("class_prefix"))
-        if not PREFIX_RE.match(prefix):
-            raise OptionError(f"citereview: class_prefix '{prefix}' must be lowercase letters, digits and "
-                              "hyphens, starting with a letter (e.g. 'cr-')")
-        shown = self.getConfig("show_statuses")
-        if isinstance(shown, str):
-            shown = [s.strip() for s in shown.split(",") if s.strip()]
-        unknown = sorted(set(shown or ()) - set(CLAIM_STATUSES)) if isinstance(shown, (list, tuple)) else ["?"]
-        if unknown:
-            raise OptionError(f"citereview: show_statuses must list claim statuses ({', '.join(CLAIM_STATUSES)}); "
-                              f"unknown: {', '.join(map(str, unknown))}")
-        self.templates = Templates(prefix, evidence=bool(self.getConfig("evidence")), shown=frozenset(shown))
-        try:  # validated now, so that a bad value is a configuration error, not a page's
-            self._fact_options = {"fact_max_age": max_age_option(self.getConfig("fact_max_age")),
-                                  "today": self.getConfig("today")}
-            FactPolicy.from_options(self._fact_options)
-        except ValueError as exc:
-            raise OptionError(f"citereview: {exc}") from None
+        values = {name: self.getConfig(name) for name in OPTIONS}
+        # Engines build one extension per page, always with the same options: validate and
+        # resolve them once per set of values (a bad value raises on every page alike).
+        key = (STATE.base_dir, os.environ.get(TODAY_ENV), repr(sorted(values.items())))
+        settings = _SETTINGS.get(key)
+        if settings is None:
+            if len(_SETTINGS) >= 32:
+                _SETTINGS.clear()
+            settings = _SETTINGS[key] = _settings(STATE.base_dir, values)
+        self.templates = settings.templates
+        self._fact_options = settings.fact_options
+        self._paths = settings.paths
+        self._reviews_shown = settings.reviews_shown
         self.facts = PageFacts()
         self.md: Markdown | None = None
         self.tokens = TokenTable()
-        base = STATE.base_dir
-        self._paths = {name: _resolve(str(self.getConfig(name)), base) for name in ("bibliography", "docs_dir")}
-        option = str(self.getConfig("reviews") or "")
-        self._paths["reviews"] = (_resolve(option, base) if option
-                                  else reviewmod.default_path(self._paths["bibliography"]))
-        # As diagnostics show it: relative to mkdocs.yml's folder when inside it.
-        rel = os.path.relpath(self._paths["reviews"], base) if base else ""
-        self._reviews_shown = (Path(rel).as_posix() if rel and not rel.startswith("..")
-                               else self._paths["reviews"].as_posix())
-        if self.getConfig("rebuild_cache"):
+        if values["rebuild_cache"]:
             cache.keep_between_builds(True)
 
     # -- set-up -------------------------------------------------------------------------
@@ -154,6 +141,48 @@ class CiteReviewExtension(Extension):
 
     def display_path(self, rel: str) -> str:
         return (PurePosixPath(str(self.getConfig("docs_dir"))) / rel).as_posix()
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """The options as the processors use them: validated, paths resolved."""
+
+    templates: Templates
+    fact_options: dict[str, Any]
+    paths: dict[str, Path]
+    #: The review file as diagnostics show it: relative to mkdocs.yml's folder when inside it.
+    reviews_shown: str
+
+
+#: Settings by (folder of mkdocs.yml, $CITEREVIEW_TODAY, ``repr`` of the option values).
+_SETTINGS: dict[tuple[str | None, str | None, str], _Settings] = {}
+
+
+def _settings(base: str | None, values: dict[str, Any]) -> _Settings:
+    """Validate the options and resolve the paths (``OptionError`` for a bad value)."""
+    prefix = str(values["class_prefix"])
+    if not PREFIX_RE.match(prefix):
+        raise OptionError(f"citereview: class_prefix '{prefix}' must be lowercase letters, digits and "
+                          "hyphens, starting with a letter (e.g. 'cr-')")
+    shown = values["show_statuses"]
+    if isinstance(shown, str):
+        shown = [s.strip() for s in shown.split(",") if s.strip()]
+    unknown = sorted(set(shown or ()) - set(CLAIM_STATUSES)) if isinstance(shown, (list, tuple)) else ["?"]
+    if unknown:
+        raise OptionError(f"citereview: show_statuses must list claim statuses ({', '.join(CLAIM_STATUSES)}); "
+                          f"unknown: {', '.join(map(str, unknown))}")
+    templates = Templates(prefix, evidence=bool(values["evidence"]), shown=frozenset(shown))
+    try:  # validated now, so that a bad value is a configuration error, not a page's
+        fact_options = {"fact_max_age": max_age_option(values["fact_max_age"]), "today": values["today"]}
+        FactPolicy.from_options(fact_options)
+    except ValueError as exc:
+        raise OptionError(f"citereview: {exc}") from None
+    paths = {name: _resolve(str(values[name]), base) for name in ("bibliography", "docs_dir")}
+    option = str(values["reviews"] or "")
+    paths["reviews"] = _resolve(option, base) if option else reviewmod.default_path(paths["bibliography"])
+    rel = os.path.relpath(paths["reviews"], base) if base else ""
+    shown_path = Path(rel).as_posix() if rel and not rel.startswith("..") else paths["reviews"].as_posix()
+    return _Settings(templates, fact_options, paths, shown_path)
 
 
 def _resolve(value: str, base_dir: str | None) -> Path:
