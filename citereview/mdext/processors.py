@@ -386,11 +386,13 @@ class CitationTree(Treeprocessor):
         page = current_page.get()  # set by the MkDocs plugin, which makes late markup
         late = LatePage(key, tuple(site_groups), tuple(site[0] for site in sites), statuses, None, bib, formatter,
                         t) if STATE.late and page is not None else None
-        # Late pages need a plan now only for the elements (headings, citation-needed markers).
-        plan = None
-        if late is None or any(el is not None for _, el, _ in sites):
-            plan = page_plan(key, site_groups, bib, formatter, t, statuses)
-            self._place(root, sites, plan, render_inline=late is None)
+        # Late pages need a plan now only for the elements (headings, citation-needed markers);
+        # otherwise numbering tells the tree all it needs, unless `serve` kept the plan.
+        place = late is None or any(el is not None for _, el, _ in sites)
+        plan = page_plan(key, site_groups, bib, formatter, t, statuses) if place else _plans.get(key)
+        if plan is not None:
+            if place:
+                self._place(root, sites, plan, render_inline=late is None)
             has_references, notice, unknown = bool(plan.references), plan.notice, plan.unknown
         else:
             numbering = number_citations(site_groups, bib, statuses)
