@@ -13,6 +13,7 @@ validates them.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from dataclasses import dataclass
@@ -140,7 +141,7 @@ class CiteReviewExtension(Extension):
         return bool(config_near(self.path("docs_dir")).get("use_directory_urls", True))
 
     def display_path(self, rel: str) -> str:
-        return (PurePosixPath(str(self.getConfig("docs_dir"))) / rel).as_posix()
+        return _display_path(str(self.getConfig("docs_dir")), rel)
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,12 @@ def _settings(base: str | None, values: dict[str, Any]) -> _Settings:
     rel = os.path.relpath(paths["reviews"], base) if base else ""
     shown_path = Path(rel).as_posix() if rel and not rel.startswith("..") else paths["reviews"].as_posix()
     return _Settings(templates, fact_options, paths, shown_path)
+
+
+@functools.lru_cache(maxsize=4096)
+def _display_path(docs_dir: str, rel: str) -> str:
+    """A page as diagnostics name it (``docs/mechanism.md``); asked several times a page."""
+    return (PurePosixPath(docs_dir) / rel).as_posix()
 
 
 def _resolve(value: str, base_dir: str | None) -> Path:

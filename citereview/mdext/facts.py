@@ -39,7 +39,8 @@ TREE_PRIORITY = 14
 #: processing (a tree processor) reads the inline patterns.
 SWITCH_PRIORITY = 25
 #: Where a marker could start; a document without one never needs the inline pattern.
-_MARKER_START = re.compile(r"\[as of[ \t]", re.I)
+#: Spelled without ``re.I`` so that the regex engine can skip ahead to each ``[``.
+_MARKER_START = re.compile(r"\[[Aa][Ss][ \t]+[Oo][Ff][ \t]")
 INLINE_NAME = "citereview-facts"
 
 
@@ -73,7 +74,7 @@ class FactSwitch(Preprocessor):
         self.inline = inline
 
     def run(self, lines: list[str]) -> list[str]:
-        wanted = any(_MARKER_START.search(line) for line in lines if "[" in line)
+        wanted = _MARKER_START.search("\n".join(lines)) is not None
         patterns = self.md.inlinePatterns
         if wanted and INLINE_NAME not in patterns:
             patterns.register(self.inline, INLINE_NAME, INLINE_PRIORITY)

@@ -71,13 +71,18 @@ class BuildState:
 STATE = BuildState()
 
 
+#: The name Zensical registers its rendering-context preprocessor under (zensical 0.0.73,
+#: ``zensical.extensions.context``). Looked up by name: iterating a registry sorts and
+#: copies it, and every page asks several times.
+ENGINE_CONTEXT = "rendering_context"
+
+
 def _engine_page(md: Markdown) -> object | None:
     """The page object Zensical's rendering-context preprocessor carries, if any."""
-    for processor in md.preprocessors:
-        page = getattr(processor, "page", None)
-        if type(processor).__name__ == "ContextPreprocessor" and page is not None:
-            return page
-    return None
+    if ENGINE_CONTEXT not in md.preprocessors:
+        return None
+    processor = md.preprocessors[ENGINE_CONTEXT]
+    return getattr(processor, "page", None) if type(processor).__name__ == "ContextPreprocessor" else None
 
 
 def page_path(md: Markdown) -> str | None:
