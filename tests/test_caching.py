@@ -147,11 +147,30 @@ def test_page_sources_are_summarised_between_reads(tmp_path: Path) -> None:
     first = sources.read_page(tmp_path, "page.md")
     assert first is not None and first.keys() == {"trial2006", "other2001"}
     _stamp, summary = sources._cache[str(tmp_path / "page.md")]
-    assert [f.name for f in dataclasses.fields(summary)] == ["title", "undecodable", "counts"]
+    assert [f.name for f in dataclasses.fields(summary)] == ["title", "undecodable", "counts", "misplaced"]
     again = sources.read_page(tmp_path, "page.md")
     assert again is not None and again is not first
     assert (again.title, again.keys(), again.text) == (first.title, first.keys(), text)
     assert [o.line for o in again.occurrences] == [6]
+
+
+def test_a_page_is_scanned_once_for_its_keys_and_its_misplaced_citations(tmp_path: Path) -> None:
+    """The References page asks every page for its keys, and each page's checks ask for its
+    misplaced citations: one scan answers both, and the summary keeps both between reads."""
+    from citereview.core import sources, syntax
+
+    text = "# A page\n\nClaim [@trial2006].\n\n<div>Raw [@other2001]</div>\n"
+    (tmp_path / "page.md").write_text(text, encoding="utf-8")
+    syntax._all_groups.cache_clear()
+    first = sources.read_page(tmp_path, "page.md")
+    assert first is not None and first.keys() == {"trial2006"}
+    for _ in range(syntax.SCANS_REMEMBERED):  # other pages push this one's scan out
+        syntax._all_groups(f"Other [@x{_}].", True)
+    again = sources.read_page(tmp_path, "page.md")
+    assert again is not None
+    scans = syntax._all_groups.cache_info().misses
+    assert [(m.line, m.text, m.place) for m in again.misplaced] == [(5, "[@other2001]", "a raw HTML block")]
+    assert syntax._all_groups.cache_info().misses == scans, "the misplaced citations were scanned again"
 
 
 def test_serve_reports_an_unchanged_pages_problems_on_every_rebuild(tmp_path: Path, between_builds_off,

@@ -29,7 +29,7 @@ from .frontmatter import read_front_matter
 from .model import Diagnostic, slug
 from .reviews import ReviewBook
 from .sources import SourcePage
-from .syntax import mask_code, misplaced
+from .syntax import mask_code
 
 LEVELS: tuple[str, ...] = ("error", "warning", "notice")
 
@@ -144,7 +144,7 @@ def placement_findings(page: SourcePage, display: str) -> list[Finding]:
     abbreviation definition (an error: nothing counts or links them, so the author must move
     them), or with a bracket never closed on its line (a warning: it may be prose)."""
     out: list[Finding] = []
-    for p in misplaced(page.text):
+    for p in page.misplaced:
         if p.place is None:
             out.append(Finding("cite-unclosed", "warning", display, p.line, p.col,
                                f"unclosed citation bracket '{p.text}' is shown as text; "

@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 
 from .model import Occurrence
-from .syntax import find_groups, page_title, scan_source
+from .syntax import Misplaced, find_groups, misplaced, page_title, scan_source
 
 
 @dataclass
@@ -32,6 +32,10 @@ class _Summary:
     undecodable: tuple[int, int, int] | None = None
     #: How many times each key is cited; ``None`` until first asked.
     counts: dict[str, int] | None = None
+    #: Citations readers would see as text (:func:`~.syntax.misplaced`); ``None`` until
+    #: first asked. Found in the same scan as the counts, so a build scans each page's
+    #: source once for both (the References page asks for counts, the page checks for both).
+    misplaced: tuple[Misplaced, ...] | None = None
 
 
 class SourcePage:
@@ -85,7 +89,19 @@ class SourcePage:
                 for item in group.items:
                     counts[item.key] = counts.get(item.key, 0) + 1
             summary.counts = counts
+            if summary.misplaced is None:  # the scan is still remembered: no second one
+                summary.misplaced = tuple(misplaced(self.text))
         return summary.counts
+
+    @property
+    def misplaced(self) -> tuple[Misplaced, ...]:
+        """Citations readers would see as literal text, in source order."""
+        summary = self._summary
+        if summary.misplaced is None:
+            summary.misplaced = tuple(misplaced(self.text))
+            if summary.counts is None:
+                self.item_counts  # noqa: B018 - fills the counts from the same scan
+        return summary.misplaced
 
     def keys(self) -> set[str]:
         return set(self.item_counts)

@@ -253,13 +253,19 @@ def _escaped(text: str, pos: int) -> bool:
     return (pos - start) % 2 == 1
 
 
-@functools.lru_cache(maxsize=32)
+#: A few pages' scans are remembered: the checker asks for a page's keys, occurrences and
+#: misplaced citations one after the other. A build keeps what it needs of each page in the
+#: page's summary (:mod:`.sources`), so more would only hold texts and matches in memory.
+SCANS_REMEMBERED = 8
+
+
+@functools.lru_cache(maxsize=SCANS_REMEMBERED)
 def _masked(text: str, front_matter: bool) -> str:
     """:func:`mask_code`, remembered: a page is scanned for keys, occurrences and problems."""
     return mask_code(text, front_matter)
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=SCANS_REMEMBERED)
 def _all_groups(text: str, front_matter: bool) -> tuple[tuple[re.Match, CiteGroup, str | None], ...]:
     """Every citation group outside code, with why it is not rendered (``None``: it is).
 
