@@ -38,10 +38,12 @@ warm
     reload the config and call ``mkdocs.commands.build.build`` again. We edit a page rather
     than rebuilding an unchanged tree because that is what triggers a rebuild in
     ``mkdocs serve``, and because caches keyed on file content or mtime (ours are) must not
-    be able to skip work a real edit would cause. Each variant has one such worker, kept
-    alive; the workers rebuild in turn, one at a time, ``2 × --runs`` rebuilds each, and
-    the median is reported. (This machine's speed drifts by several per cent within
-    minutes: workers run one after the other measured that drift as much as the extension.)
+    be able to skip work a real edit would cause. For each of ``--runs``, every variant
+    starts one such worker; the workers rebuild in turn, one at a time, 2 rebuilds each,
+    and the median of all rebuilds is reported. (This machine's speed drifts by several per
+    cent within minutes: workers run one after the other measured that drift as much as the
+    extension. And a process keeps its own speed while it lives: one pair of workers for
+    all rounds measured their difference as the extension's, hence a new pair per run.)
 scaling
     The same workers at ``--pages`` and at 10 × ``--pages`` for (a) and (b), with
     ``--scaling-runs`` (default 2) for the big site, which takes minutes a build. Linearity
@@ -694,24 +696,29 @@ def measure(site: Site, variants: list[str], runs: int, with_cold: bool = True) 
                 results[v].warnings = warnings
                 print(f"  cold run {r + 1}/{runs} {VARIANTS[v]}: {cpu:.2f} s CPU, {wall:.2f} s wall, "
                       f"{peak:.1f} MiB peak", flush=True)
-    # Warm: one kept-alive worker per variant (started one at a time), rebuilding in turn,
-    # the order reversed every round so that no variant always follows the same one.
-    workers: dict[str, Stepper] = {}
-    try:
-        for v in variants:
-            workers[v] = Stepper(site, v)
-            results[v].first = workers[v].start["first"]
-            if not with_cold:
-                results[v].warnings = workers[v].start["warnings_first_build"]
-        for r in range(runs * REBUILDS_PER_WORKER):
-            for v in (variants if r % 2 == 0 else variants[::-1]):
-                results[v].warm.append(workers[v].step())
-        for v in variants:
-            print(f"  in-process {VARIANTS[v]}: first build {results[v].first['cpu']:.2f} s CPU; warm "
-                  "rebuilds " + ", ".join(f"{w['cpu']:.2f}" for w in results[v].warm) + " s CPU", flush=True)
-    finally:
-        for w in workers.values():
-            w.close()
+    # Warm: kept-alive workers, one per variant, rebuilding in turn, the order reversed every
+    # round so that no variant always follows the same one. A fresh pair of workers for
+    # every run: a process keeps its own speed for its lifetime (two workers of the *same*
+    # variant differed by up to 3 % over six rounds), so one pair for all rounds measured
+    # that difference as if it were the extension's.
+    for run in range(runs):
+        workers: dict[str, Stepper] = {}
+        try:
+            for v in (variants if run % 2 == 0 else variants[::-1]):
+                workers[v] = Stepper(site, v)
+                if run == 0:
+                    results[v].first = workers[v].start["first"]
+                    if not with_cold:
+                        results[v].warnings = workers[v].start["warnings_first_build"]
+            for r in range(REBUILDS_PER_WORKER):
+                for v in (variants if (run + r) % 2 == 0 else variants[::-1]):
+                    results[v].warm.append(workers[v].step())
+        finally:
+            for w in workers.values():
+                w.close()
+    for v in variants:
+        print(f"  in-process {VARIANTS[v]}: first build {results[v].first['cpu']:.2f} s CPU; warm "
+              "rebuilds " + ", ".join(f"{w['cpu']:.2f}" for w in results[v].warm) + " s CPU", flush=True)
     return results
 
 
