@@ -79,13 +79,9 @@ class CiteReviewExtension(Extension):
         key = (STATE.base_dir, os.environ.get(TODAY_ENV), repr(sorted(values.items())))
         settings = _SETTINGS.get(key)
         if settings is None:
-            if len(_SETTINGS) >= 32:
-                _SETTINGS.clear()
-            settings = _SETTINGS[key] = _settings(STATE.base_dir, values)
+            settings = _SETTINGS.remember(key, _settings(STATE.base_dir, values))
+        self._settings = settings
         self.templates = settings.templates
-        self._fact_options = settings.fact_options
-        self._paths = settings.paths
-        self._reviews_shown = settings.reviews_shown
         self.facts = PageFacts()
         self.md: Markdown | None = None
         self.tokens = TokenTable()
@@ -108,7 +104,7 @@ class CiteReviewExtension(Extension):
     # -- what the processors share ------------------------------------------------------
     def path(self, name: str) -> Path:
         """A path option, relative ones resolved against the folder of mkdocs.yml."""
-        return self._paths[name]
+        return self._settings.paths[name]
 
     def bibliography(self) -> bibmod.Bibliography:
         bib = bibmod.load(self.path("bibliography"), evidence=self.templates.evidence)
@@ -118,7 +114,7 @@ class CiteReviewExtension(Extension):
 
     def reviews(self) -> reviewmod.ReviewBook:
         """The claim review records (an empty book when the file does not exist)."""
-        book = reviewmod.load(self.path("reviews"), self._reviews_shown)
+        book = reviewmod.load(self.path("reviews"), self._settings.reviews_shown)
         for diag in book.diagnostics:
             report(diag, once=True)
         return book
@@ -126,7 +122,7 @@ class CiteReviewExtension(Extension):
     def fact_policy(self) -> FactPolicy:
         """Today and the maximum age of dated facts (``today`` read per page: ``serve`` runs
         for days)."""
-        return FactPolicy.from_options(self._fact_options)
+        return FactPolicy.from_options(self._settings.fact_options)
 
     def formatter(self) -> Formatter:
         return Formatter.for_style(str(self.getConfig("style")))
@@ -156,7 +152,8 @@ class _Settings:
 
 
 #: Settings by (folder of mkdocs.yml, $CITEREVIEW_TODAY, ``repr`` of the option values).
-_SETTINGS: dict[tuple[str | None, str | None, str], _Settings] = {}
+_SETTINGS: cache.BoundedCache[tuple[str | None, str | None, str], _Settings] = cache.BoundedCache(
+    "extension-settings", 32)
 
 
 def _settings(base: str | None, values: dict[str, Any]) -> _Settings:
