@@ -78,6 +78,20 @@ class SourcePage:
     @property
     def item_counts(self) -> dict[str, int]:
         """How many times each key is cited (each cited item is a claim)."""
+        if self._summary.counts is None:
+            self._summarise()
+        return self._summary.counts  # type: ignore[return-value]  # set by _summarise
+
+    @property
+    def misplaced(self) -> tuple[Misplaced, ...]:
+        """Citations readers would see as literal text, in source order."""
+        if self._summary.misplaced is None:
+            self._summarise()
+        return self._summary.misplaced  # type: ignore[return-value]  # set by _summarise
+
+    def _summarise(self) -> None:
+        """Fill the summary's counts and misplaced citations together: both come from one
+        remembered scan of the text, which a second call later would have to repeat."""
         summary = self._summary
         if summary.counts is None:
             if "occurrences" in self.__dict__:
@@ -89,19 +103,8 @@ class SourcePage:
                 for item in group.items:
                     counts[item.key] = counts.get(item.key, 0) + 1
             summary.counts = counts
-            if summary.misplaced is None:  # the scan is still remembered: no second one
-                summary.misplaced = tuple(misplaced(self.text))
-        return summary.counts
-
-    @property
-    def misplaced(self) -> tuple[Misplaced, ...]:
-        """Citations readers would see as literal text, in source order."""
-        summary = self._summary
         if summary.misplaced is None:
             summary.misplaced = tuple(misplaced(self.text))
-            if summary.counts is None:
-                self.item_counts  # noqa: B018 - fills the counts from the same scan
-        return summary.misplaced
 
     def keys(self) -> set[str]:
         return set(self.item_counts)
