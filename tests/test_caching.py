@@ -203,3 +203,21 @@ def test_serve_reports_an_unchanged_pages_problems_on_every_rebuild(tmp_path: Pa
     assert build() == first  # reused, and reported again
     write_bib(bib, id="trial2007")
     assert build() == []
+
+
+def test_a_page_read_twice_in_a_row_is_read_from_disk_once(tmp_path: Path, monkeypatch) -> None:
+    """The MkDocs plugin reads each page (its encoding check) just before the page's own checks
+    ask for its text: the second read reuses the first's text; an older page's does not."""
+    from citereview.core import sources
+
+    for name in ("a.md", "b.md"):
+        (tmp_path / name).write_text(f"# {name}\n\nClaim [@trial2006].\n", encoding="utf-8")
+    sources.read_page(tmp_path, "a.md")
+    reads: list[str] = []
+    real = sources._read_text
+    monkeypatch.setattr(sources, "_read_text", lambda full: reads.append(full) or real(full))
+    assert sources.read_page(tmp_path, "a.md").text == "# a.md\n\nClaim [@trial2006].\n"  # type: ignore[union-attr]
+    assert reads == []
+    sources.read_page(tmp_path, "b.md")
+    assert sources.read_page(tmp_path, "a.md").text.startswith("# a.md")  # type: ignore[union-attr]
+    assert reads == [str(tmp_path / "a.md")]

@@ -111,6 +111,10 @@ class SourcePage:
 
 
 _cache: dict[str, tuple[tuple[int, int], _Summary]] = {}
+#: The last page read in full, (path, stamp, text): a build reads each page once to check its
+#: encoding (MkDocs plugin) and asks for its text again moments later (the page's checks).
+#: One page's text, not every page's (see :class:`_Summary`).
+_recent: list[tuple[str, tuple[int, int], str] | None] = [None]
 
 
 def _read_text(full: str) -> str | None:
@@ -133,8 +137,10 @@ def read_page(docs_dir: str | Path, rel_path: str) -> SourcePage | None:
     cached = _cache.get(full)
     if cached and cached[0] == stamp:
         summary = cached[1]
-        return SourcePage(rel_path, summary.title, "" if summary.undecodable else None, file=full,
-                          summary=summary)
+        recent = _recent[0]
+        text = "" if summary.undecodable else (
+            recent[2] if recent is not None and recent[0] == full and recent[1] == stamp else None)
+        return SourcePage(rel_path, summary.title, text, file=full, summary=summary)
     try:
         with open(full, encoding="utf-8-sig") as fh:
             text = fh.read()
@@ -144,6 +150,7 @@ def read_page(docs_dir: str | Path, rel_path: str) -> SourcePage | None:
         return page
     except OSError:
         return None
+    _recent[0] = (full, stamp, text)
     fallback = Path(rel_path).stem.replace("-", " ").capitalize()
     page = SourcePage(rel_path, page_title(text, fallback), text, file=full)
     _cache[full] = (stamp, page._summary)
