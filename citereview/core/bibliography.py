@@ -115,6 +115,10 @@ class Bibliography:
     def errors(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.level == "error"]
 
+    def add_problem(self, line: int, message: str, code: str, level: str = "error") -> None:
+        """Record a problem at ``line`` of the bibliography file (what the parsers report)."""
+        self.diagnostics.append(Diagnostic(self.path, line, message, level=level, code=code))
+
 
 #: Per path: the file's stat stamp when it was last read, when that was, and the parsed
 #: result (whose ``digest`` names the content). One version per file: `mkdocs serve` edits
@@ -146,9 +150,7 @@ def load(path: str | Path, evidence: bool = False) -> Bibliography:
         data = Path(name).read_bytes()
     except OSError as exc:
         bib = Bibliography(path=str(path), loaded=False)
-        bib.diagnostics.append(
-            Diagnostic(str(path), 1, f"cannot read bibliography: {exc.strerror or exc}", code="bib-read")
-        )
+        bib.add_problem(1, f"cannot read bibliography: {exc.strerror or exc}", "bib-read")
         return bib
     digest = hashlib.sha256(data).hexdigest()
     with _lock:
@@ -160,8 +162,8 @@ def load(path: str | Path, evidence: bool = False) -> Bibliography:
             except UnicodeDecodeError as exc:
                 bib = Bibliography(path=str(path), loaded=False)
                 line = data[: exc.start].count(b"\n") + 1
-                bib.diagnostics.append(Diagnostic(str(path), line, f"not valid UTF-8 (byte {data[exc.start]:#04x}); "
-                                                  "save the file as UTF-8", code="bib-encoding"))
+                bib.add_problem(line, f"not valid UTF-8 (byte {data[exc.start]:#04x}); save the file as UTF-8",
+                                "bib-encoding")
             else:
                 with _gc_paused():
                     bib = parse_bibliography(text, str(path), evidence=evidence)
@@ -235,9 +237,7 @@ def _parse_by_entry(text: str, path: str, evidence: bool) -> Bibliography | None
             return None
         starts.append(m.start())
     bib = Bibliography(path=path)
-
-    def err(line: int, message: str, code: str, level: str = "error") -> None:
-        bib.diagnostics.append(Diagnostic(path, line, message, level=level, code=code))
+    err = bib.add_problem
 
     constructor = _Constructor()
     line = text.count("\n", 0, first)
@@ -258,9 +258,7 @@ def _parse_by_entry(text: str, path: str, evidence: bool) -> Bibliography | None
 def _parse_whole(text: str, path: str, evidence: bool) -> Bibliography:
     """:func:`parse_bibliography` on the whole document at once (any shape)."""
     bib = Bibliography(path=path)
-
-    def err(line: int, message: str, code: str, level: str = "error") -> None:
-        bib.diagnostics.append(Diagnostic(path, line, message, level=level, code=code))
+    err = bib.add_problem
 
     try:
         root = yaml.compose(text, Loader=TextDatesLoader)
