@@ -395,9 +395,7 @@ class CitationTree(Treeprocessor):
                 self._place(root, sites, plan, render_inline=late is None)
             has_references, notice, unknown = bool(plan.references), plan.notice, plan.unknown
         else:
-            numbering = number_citations(site_groups, bib, statuses)
-            has_references, notice, unknown = (bool(numbering.state.numbers), _notice_plan(numbering.state, t.shown),
-                                               tuple(numbering.state.unknown))
+            has_references, notice, unknown = number_citations(site_groups, bib, statuses).page_level(t.shown)
         if has_references:
             self._references(root, t.list_items(list(plan.references)) if plan and late is None else None)
             if late is not None:
@@ -524,6 +522,12 @@ class Numbering:
     #: Per citation site: the number of a ``[citation needed]`` marker, or the group's items.
     sites: tuple[int | tuple[NumberedItem, ...], ...]
 
+    def page_level(self, shown: frozenset[str]) -> tuple[bool, tuple[bool, int, str, str, bool] | None,
+                                                          tuple[str, ...]]:
+        """What the page gets besides its citations: whether it has a References list, its
+        flag notice (:func:`_notice_plan`) and its unknown keys."""
+        return bool(self.state.numbers), _notice_plan(self.state, shown), tuple(self.state.unknown)
+
 
 def number_citations(groups: list[CiteGroup], bib: bibmod.Bibliography,
                      statuses: tuple[ClaimStatus, ...] | None = None) -> Numbering:
@@ -578,8 +582,8 @@ def make_plan(groups: list[CiteGroup], bib: bibmod.Bibliography, formatter: Form
                            fixed.entry + t.backlinks(number, anchors)))
     leads = tuple(_narrative_lead(group, bib, t) for group in groups) if any(
         group.narrative for group in groups) else ()
-    return PagePlan(tuple(citations), tuple(references), _notice_plan(state, t.shown), tuple(state.unknown),
-                    leads)
+    _, notice, unknown = numbering.page_level(t.shown)
+    return PagePlan(tuple(citations), tuple(references), notice, unknown, leads)
 
 
 def _narrative_lead(group: CiteGroup, bib: bibmod.Bibliography, t: Templates) -> str:
