@@ -62,10 +62,6 @@ def keep_between_builds(on: bool) -> None:
                 cache.clear()
 
 
-def keeping_between_builds() -> bool:
-    return _between_builds[0]
-
-
 def clear_all() -> None:
     """Empty every registered cache (a fresh build state; tests that need a cold start)."""
     for cache in _registry:
