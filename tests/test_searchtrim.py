@@ -131,6 +131,10 @@ def test_search_index_leaves_out_citation_markup(built_site: Path) -> None:
     # The site-wide References page is where the bibliography is searchable.
     bib_text = " ".join(d["text"] for d in docs if d["location"].startswith("references/"))
     assert "Zarate" in bib_text and "Not yet reviewed" in bib_text
+    # ... but not the pages citing each entry, nor each entry's count of checked claims
+    # (they once reached the index: the count's closing tag ended the exclusion early).
+    assert "Cited on" not in bib_text and "Not cited on any page" not in bib_text
+    assert bib_text.count("Claims verified by a reviewer") == 1  # the page's summary only
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in FIXTURES.glob("*.html")))

@@ -149,8 +149,11 @@ class Templates:
 
     def bibliography_entry(self, status: str, slug: str, entry_html: str, cited_html: str) -> str:
         # Out of the search index: page titles repeated under the entries are noise in results.
+        # A <div>, not a <span>: it holds the claims count (a <span>), and Material's indexer
+        # ends an exclusion at the first closing tag of the same name, so inside a <span> the
+        # "Cited on" list after the count reached the index.
         return (f'<li class="{self.reference_class(status)}" id="ref-{slug}">{entry_html}'
-                f'<span class="{self.c("ref__back")}" data-search-exclude="">{cited_html}</span></li>')
+                f'<div class="{self.c("ref__back")}" data-search-exclude="">{cited_html}</div></li>')
 
     # -- in-text citations and dated facts (#17) ---------------------------------------------
     def narrative_class(self) -> str:

@@ -45,14 +45,14 @@ MARK = "<!--ke-->"
 def piece_ends(prefix: str) -> dict[str, str]:
     """How each piece starts, and the tag that ends it: a rendered citation or ``citation
     needed`` marker (no ``<sup>`` inside), the flag notice near the title (no ``<div>``
-    inside), the "Cited on" list of an entry on the References page (text and links, no
-    spans), and a page's References section (heading and list; entries hold no ``<ol>``).
+    inside), the "Cited on" list of an entry on the References page (text, links and the
+    claims count, no ``<div>``), and a page's References section (heading and list; entries hold no ``<ol>``).
     The end is found with ``str.find``: a lazy ``.*?`` in a regex tested every character of
     every preview for the closing tag."""
     return {
         f'<sup class="{prefix}cite': "</sup>",
         f'<div class="admonition {prefix}flags': "</div>",
-        f'<span class="{prefix}ref__back" data-search-exclude="">': "</span>",
+        f'<div class="{prefix}ref__back" data-search-exclude="">': "</div>",
         f'<h2 class="{prefix}references-title"': "</ol>",
     }
 
