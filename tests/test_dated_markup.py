@@ -300,3 +300,34 @@ def test_the_inline_pattern_is_offered_only_to_documents_with_a_marker(tmp_path:
     assert 'data-cr-fact="current"' in outputs[0] and "[as of" not in outputs[0]
     assert "data-cr-fact" not in outputs[1] and "[a bracket]" in outputs[1]
     assert 'data-cr-fact="current"' in outputs[2]
+
+
+def test_a_label_in_a_heading_stays_out_of_its_anchor_toc_entry_and_the_page_title(tmp_path: Path) -> None:
+    """Like a citation in a heading: the label is shown in the heading, but the anchor
+    (which must not change when the date is updated), the TOC entry and the page title
+    (MkDocs' own and the one ``citereview`` lists pages by) are the heading's words."""
+    import xml.etree.ElementTree as etree
+
+    import markdown
+    from mkdocs.utils.rendering import get_heading_text
+
+    from citereview.core.syntax import page_title
+
+    (tmp_path / "bibliography.yaml").write_text(BIB)
+    source = ("# Legal status [as of 2026-05-01]\n\n## In *Example* [as of 2025-01] today\n\n"
+              "Text [as of 2026-11].\n")
+    md = markdown.Markdown(extensions=["toc", "citereview"], extension_configs={"citereview": {
+        "bibliography": str(tmp_path / "bibliography.yaml"), "docs_dir": str(tmp_path),
+        "today": "2026-12-03"}})
+    html = md.convert(source)
+    toc = md.toc_tokens[0]
+    assert (toc["id"], toc["name"]) == ("legal-status", "Legal status")
+    assert [(c["id"], c["name"]) for c in toc["children"]] == [("in-example-today", "In Example today")]
+    root = etree.fromstring(f"<div>{html}</div>")
+    h1 = root.find("h1")
+    assert h1 is not None and get_heading_text(h1, md) == "Legal status"
+    assert page_title(source, "fallback") == "Legal status"
+    # The labels are still shown, in order, with the ids the review queue links to.
+    assert [e.get("id") for e in root.iter("span") if e.get("data-cr-fact")] == ["fact-1", "fact-2", "fact-3"]
+    assert "as of January 2025 · may be out of date" in "".join(root.find("h2").itertext())
+    assert root.find("p/sup") is None  # in running text a label needs no wrapper

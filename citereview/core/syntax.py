@@ -384,6 +384,9 @@ def page_title(text: str, fallback: str) -> str:
         m = _H1_RE.search(mask_code(text))
     if not m:
         return fallback
-    # A citation in the heading is left out of the page title, as the engines do.
+    # A citation or a dated fact in the heading is left out of the page title, as the
+    # engines do (both are kept out of the title's element: see the Markdown extension).
     title = _SCAN_RE.sub(lambda c: c.group(0) if c.group("nkey") else "", m.group(1))
+    if "[" in title:
+        title = FACT_RE.sub("", title)
     return re.sub(r"\s{2,}", " ", title).strip() or fallback

@@ -42,6 +42,7 @@ SWITCH_PRIORITY = 25
 #: Spelled without ``re.I`` so that the regex engine can skip ahead to each ``[``.
 _MARKER_START = re.compile(r"\[[Aa][Ss][ \t]+[Oo][Ff][ \t]")
 INLINE_NAME = "citereview-facts"
+_HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 
 
 @dataclass
@@ -147,9 +148,28 @@ class FactTree(Treeprocessor):
                 el.set("id", f"fact-{n}")
                 el[0].set("aria-describedby", f"tip-fact-{n}")
                 el[1].set("id", f"tip-fact-{n}")
+        self._out_of_headings(root, marker)
         stale = self.ext.facts.stale
         if stale and self.ext.getConfig("notice"):
             self._notice(root, stale)
+
+    def _out_of_headings(self, root: etree.Element, marker: str) -> None:
+        """Wrap each label in a heading in ``<sup id="fnref-…">``, as citations in headings are.
+
+        Python-Markdown's toc and MkDocs' page title leave such an element out, so the
+        heading's anchor, its TOC entry and the page title stay the heading's own words: not
+        the label and its description run together, and an anchor that does not change (and
+        break links) each time the date is updated. The label itself stays in the heading.
+        """
+        t = self.ext.templates
+        found = [(parent, i, child) for heading in root.iter() if heading.tag in _HEADINGS
+                 for parent in heading.iter() for i, child in enumerate(parent)
+                 if child.tag == "span" and child.get(marker) is not None]
+        for parent, i, label in found:  # wrapped after the walk: a wrapper holds its label
+            wrapper = etree.Element("sup", {"class": t.c("fact-heading"), "id": t.heading_fact_id(label.get("id", ""))})
+            wrapper.tail, label.tail = label.tail, None
+            wrapper.append(label)
+            parent[i] = wrapper
 
     def _notice(self, root: etree.Element, stale: int) -> None:
         t = self.ext.templates

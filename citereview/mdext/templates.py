@@ -63,6 +63,11 @@ class Templates:
         Python-Markdown's toc and MkDocs' page title leave it out of anchor, TOC and title."""
         return f"fnref-{self.p}{position}"
 
+    def heading_fact_id(self, fact_id: str) -> str:
+        """Id of the ``<sup>`` around a dated fact's label in a heading (see
+        :meth:`heading_cite_id`); ``fact_id`` is the label's own (``fact-2``)."""
+        return f"fnref-{self.p}{fact_id}"
+
     def needed(self, n: int) -> str:
         return (f'<span class="{self.c("cite__needed")}" tabindex="0" aria-describedby="tip-needed-{n}">'
                 f'citation needed</span><span class="{self.c("cite__tip")}" role="tooltip" id="tip-needed-{n}" '
