@@ -118,9 +118,13 @@ class Templates:
                 f"{note}</span>")
 
     def backlinks(self, number: int, anchors: list[str]) -> str:
+        # The arrow as a character reference: every other character we write is Latin-1, so
+        # a page whose text is too stays a one-byte-per-character string in Python (a
+        # literal U+21A9 doubles the size of every string holding the page, and the work
+        # of encoding and scanning it, in every later step of the build).
         back = " ".join(
             f'<a class="{self.c("ref__backlink")}" href="#{anchor}" '
-            f'aria-label="Back to citation {n} of reference {number}">↩ {n}</a>'
+            f'aria-label="Back to citation {n} of reference {number}">&#8617; {n}</a>'
             for n, anchor in enumerate(anchors, start=1))
         return f'<span class="{self.c("ref__back")}">Cited at: {back}</span>'
 
