@@ -185,7 +185,7 @@ def test_citation_that_cannot_be_rendered_is_an_error_and_not_counted(tmp_path: 
         assert f"docs/about.md:{where}" in result.out, result.out
     if tool == "zensical":  # Zensical publishes anyway: the References page must not claim the page
         refs = (root / "site" / "references" / "index.html").read_text(encoding="utf-8")
-        cited_on = re.search(r"Cited on: (.*?)</span>", refs)
+        cited_on = re.search(r"Cited on: (.*?)</div>", refs)
         assert cited_on and "Home" in cited_on.group(1) and "About" not in cited_on.group(1), refs
         about = (root / "site" / "about" / "index.html").read_text(encoding="utf-8")
         assert "ref-known2020" not in about  # no References list, no link to a missing anchor
