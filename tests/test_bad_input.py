@@ -216,7 +216,7 @@ def test_unclosed_citation_bracket_is_a_warning(tmp_path: Path, tool: str) -> No
     result = run(tool, root)
     assert result.code == 0, result.out
     assert ("docs/other.md:3:9: warning: unclosed citation bracket '[@known2020 and the sentence goes on.' "
-            "is shown as text; close it with ']' on the same line") in result.out
+            "is shown as text; close it with ']' before the end of the paragraph") in result.out
 
 
 # -- Zensical as users run it -----------------------------------------------------------

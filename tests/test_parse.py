@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from citereview.core.model import CiteItem
-from citereview.core.syntax import KEY_RE, mask_code, page_title, parse_group, scan_source
+from citereview.core.syntax import KEY_RE, mask_code, misplaced, page_title, parse_group, scan_source
 
 
 @pytest.mark.parametrize(("body", "expected"), [
@@ -119,3 +119,26 @@ def test_backslash_escapes(text: str, keys: list[str]) -> None:
     assert [i.key for o in found for i in o.group.items] == keys
     if "citation needed" in text:
         assert not found
+
+
+def test_a_group_wrapped_over_lines_is_one_group_within_its_paragraph() -> None:
+    """As in Pandoc: a line break inside the brackets is a space; a quote's ``>`` and a list
+    item's indentation on the next line are not part of the group; a blank line ends it."""
+    text = ("# T\n\nA claim [@a;\n@b]. Later [see\n@c, pp.\n12-14].\n\n"
+            "> Quoted [@a;\n> > see @b, p.\n> 7].\n\n- item [@a;\n  @b]\n\n"
+            "Open [@a;\n\n@b] is not one group.\n")
+    found = [(o.line, o.col, [(i.key, i.prefix, i.suffix) for i in o.group.items]) for o in scan_source(text)]
+    assert found == [
+        (3, 9, [("a", "", ""), ("b", "", "")]),
+        (4, 12, [("c", "see", "pp. 12-14")]),
+        (8, 10, [("a", "", ""), ("b", "see", "p. 7")]),
+        (12, 8, [("a", "", ""), ("b", "", "")]),
+        (17, 1, [("b", "", "")]),  # after the blank line, ``@b`` starts an in-text citation
+    ]
+    assert next(o.sentence for o in scan_source(text)) == "A claim."
+    assert [(m.line, m.col, m.text, m.place) for m in misplaced(text)] == [(15, 6, "[@a;", None)]
+
+
+def test_an_unclosed_bracket_is_reported_once_on_one_line_at_the_end_of_its_paragraph() -> None:
+    text = "Open [@a and the sentence\ngoes on.\n\nNext [@b] is fine.\n"
+    assert [(m.line, m.col, m.text) for m in misplaced(text)] == [(1, 6, "[@a and the sentence goes on.")]

@@ -142,13 +142,13 @@ def encoding_findings(page: SourcePage, display: str) -> list[Finding]:
 def placement_findings(page: SourcePage, display: str) -> list[Finding]:
     """Citations readers would see as literal brackets: inside raw HTML, an attribute or an
     abbreviation definition (an error: nothing counts or links them, so the author must move
-    them), or with a bracket never closed on its line (a warning: it may be prose)."""
+    them), or with a bracket never closed in its paragraph (a warning: it may be prose)."""
     out: list[Finding] = []
     for p in page.misplaced:
         if p.place is None:
             out.append(Finding("cite-unclosed", "warning", display, p.line, p.col,
                                f"unclosed citation bracket '{p.text}' is shown as text; "
-                               "close it with ']' on the same line", page=page.path))
+                               "close it with ']' before the end of the paragraph", page=page.path))
         else:
             out.append(Finding("cite-unrendered", "error", display, p.line, p.col,
                                f"citation {p.text} inside {p.place} is not rendered (readers would "

@@ -37,12 +37,23 @@ CITE_KEY_PATTERN = rf"(?:{ID_KEY_PATTERN}|{KEY_PATTERN})"
 #: Reserved marker for "this claim needs a source".
 NEEDED_PATTERN = r"\[citation needed\]"
 
+#: Text inside a group's brackets: no brackets, and line breaks only within a paragraph, as
+#: Pandoc allows (editors wrap long lines; a blank line ends the paragraph, and the group).
+#: Written as an unrolled loop, so that each character has one way to match.
+_IN_GROUP = r"[^\[\]\n]*(?:\n(?![ \t]*(?:\n|$))[^\[\]\n]*)*"
+#: The same before a group's first ``@``: no ``@`` either, so the match never backtracks
+#: through a long paragraph looking for one.
+_BEFORE_AT = r"[^\[\]\n@]*(?:\n(?![ \t]*(?:\n|$))[^\[\]\n@]*)*"
+
 #: A bracketed group that contains at least one ``@``; brackets may not nest. Not followed by
 #: ``(`` or ``[`` (that would be a Markdown link) or ``:`` (a link reference definition).
-GROUP_PATTERN = r"\[(?P<body>[^\[\]\n]*@[^\[\]\n]*)\](?![(\[:])"
+GROUP_PATTERN = rf"\[(?P<body>{_BEFORE_AT}@{_IN_GROUP})\](?![(\[:])"
 
-#: An opening bracket whose ``@key`` group runs to the end of the line without ``]``.
-_UNCLOSED_RE = re.compile(rf"(?<![\\!])\[(?P<body>[^\[\]\n]*(?<![\w@.])-?@{CITE_KEY_PATTERN}[^\[\]\n]*)$", re.M)
+#: An opening bracket whose ``@key`` group runs to the end of its paragraph without ``]``.
+_UNCLOSED_RE = re.compile(rf"(?<![\\!])\[(?P<body>{_IN_GROUP}(?<![\w@.])-?@{CITE_KEY_PATTERN}{_IN_GROUP})"
+                          r"(?=\n[ \t]*(?:\n|$)|\n?$)")
+#: A line break inside a group and what continues the line (indentation, ``>`` of a quote).
+_GROUP_BREAK_RE = re.compile(r"[ \t]*\n[ \t]*(?:>[ \t]*)*")
 
 #: Pandoc's in-text (narrative) citation ``@key`` or ``@key [p. 33]``. The ``@`` must start a
 #: word: after a letter, digit, ``/``, ``.`` or ``:`` it belongs to an e-mail address, a URL
@@ -101,6 +112,8 @@ def parse_group(body: str) -> CiteGroup | None:
     site-wide References page), and the same ``[@key]`` recurs across pages. The result is
     immutable, so sharing it is safe.
     """
+    if "\n" in body:  # wrapped over lines: a line break is a space
+        body = _GROUP_BREAK_RE.sub(" ", body)
     items: list[CiteItem] = []
     for part in _split_items(body):
         m = _ITEM_RE.match(part.strip())
@@ -319,12 +332,13 @@ def misplaced(text: str) -> list[Misplaced]:
 
     def at(start: int, shown: str, place: str | None) -> Misplaced:
         line_idx = bisect.bisect_right(line_starts, start) - 1
+        shown = " ".join(shown.split()) if "\n" in shown else shown  # on one line in a message
         return Misplaced(line_idx + 1, start - line_starts[line_idx] + 1, shown, place)
 
     found = [at(m.start(), m.group(0), place) for m, _, place in _all_groups(text, True) if place]
     for m in _UNCLOSED_RE.finditer(_masked(text, True)):
-        shown = m.group(0) if len(m.group(0)) <= 40 else m.group(0)[:39] + "…"
-        found.append(at(m.start(), shown, None))
+        shown = " ".join(m.group(0).split())
+        found.append(at(m.start(), shown if len(shown) <= 40 else shown[:39] + "…", None))
     return sorted(found, key=lambda p: (p.line, p.col))
 
 
