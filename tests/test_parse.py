@@ -142,3 +142,17 @@ def test_a_group_wrapped_over_lines_is_one_group_within_its_paragraph() -> None:
 def test_an_unclosed_bracket_is_reported_once_on_one_line_at_the_end_of_its_paragraph() -> None:
     text = "Open [@a and the sentence\ngoes on.\n\nNext [@b] is fine.\n"
     assert [(m.line, m.col, m.text) for m in misplaced(text)] == [(1, 6, "[@a and the sentence goes on.")]
+
+
+def test_a_paragraph_is_split_and_each_sentence_tidied_once_however_many_citations() -> None:
+    """Each citation asks for its sentence; asking again must not redo the work, or a
+    paragraph with hundreds of citations takes time quadratic in its length."""
+    from citereview.core import syntax
+
+    syntax._split_sentences.cache_clear()
+    syntax._tidy.cache_clear()
+    text = "Many sources " + " ".join(f"[@k{i}]" for i in range(300)) + " agree. Another [@k0]. A third.\n"
+    found = list(scan_source(text))
+    assert len(found) == 301 and found[0].sentence == "Many sources agree." and found[-1].sentence == "Another."
+    assert syntax._split_sentences.cache_info().misses == 1
+    assert syntax._tidy.cache_info().misses == 2

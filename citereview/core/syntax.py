@@ -215,14 +215,25 @@ def _sentences_in(text: str, start: int, end: int) -> tuple[list[str], int]:
         block_end = len(text) if found == -1 else found
     block = text[block_start:block_end].replace("\n", " ")
     offset = start - block_start
-    pieces = _SENTENCE_END_RE.split(block)
-    pos = 0
-    for i, piece in enumerate(pieces):
-        idx = block.find(piece, pos)
-        if idx <= offset <= idx + len(piece):
-            return pieces, i
-        pos = idx + len(piece)
+    pieces, starts = _split_sentences(block)
+    i = bisect.bisect_right(starts, offset) - 1
+    if i >= 0 and offset <= starts[i] + len(pieces[i]):
+        return pieces, i
     return [block], 0
+
+
+@functools.lru_cache(maxsize=16)
+def _split_sentences(block: str) -> tuple[list[str], list[int]]:
+    """A paragraph's sentences and where each starts. Remembered: every citation in a
+    paragraph asks for the same split (once per citation made long paragraphs quadratic)."""
+    pieces = _SENTENCE_END_RE.split(block)
+    starts: list[int] = []
+    pos = 0
+    for piece in pieces:
+        idx = block.find(piece, pos)
+        starts.append(idx)
+        pos = idx + len(piece)
+    return pieces, starts
 
 
 def _sentence_around(text: str, start: int, end: int) -> str:
@@ -247,7 +258,9 @@ def sentence_context(text: str, line: int, col: int) -> tuple[str, str, str]:
     return before, _tidy(pieces[i]), after
 
 
+@functools.lru_cache(maxsize=64)
 def _tidy(s: str) -> str:
+    """A sentence as a reviewer reads it. Remembered: each citation of a sentence asks."""
     # Bracketed citations and markers go; an in-text citation is part of the sentence.
     s = _SCAN_RE.sub(lambda m: m.group(0) if m.group("nkey") else "", s)
     if "[" in s:
