@@ -219,6 +219,27 @@ def test_unclosed_citation_bracket_is_a_warning(tmp_path: Path, tool: str) -> No
             "is shown as text; close it with ']' before the end of the paragraph") in result.out
 
 
+
+@pytest.mark.parametrize("tool", ["check", "mkdocs", "properdocs"])
+def test_one_source_entered_twice_is_a_warning_naming_both(tmp_path: Path, tool: str) -> None:
+    """Two entries with one DOI: ``[@doi:…]`` can cite only the first, and the second is
+    usually the same paper imported again. Warned at the second entry's line, not an error."""
+    bib = BIB + """\
+  - id: again2020
+    type: article-journal
+    title: A known paper, imported again
+    issued: 2020
+    DOI: 10.1000/KNOWN
+"""
+    # Builds report reference findings with the References page, as the site has one.
+    root = project(tmp_path, {"other.md": "# Other\n\nSame paper [@again2020].\n",
+                              "references.md": "# References\n\n[bibliography]\n"}, bib=bib)
+    result = run(tool, root)
+    assert result.code == 0, result.out
+    assert ("docs/bibliography.yaml:9:1: warning: reference 'again2020' has the same DOI as 'known2020' "
+            "(line 2); a citation by that DOI cites 'known2020'") in result.out, result.out
+    assert "same DOI" not in result.out.replace("'again2020' has the same DOI", ""), result.out  # once
+
 # -- Zensical as users run it -----------------------------------------------------------
 @pytest.mark.parametrize(("bib", "message"), [
     ("references:\n  - id: [broken\n", "docs/bibliography.yaml:3:1: error: malformed YAML"),

@@ -184,3 +184,22 @@ def test_built_site_content_page_shows_review_line(built_site: Path) -> None:
     assert text == "Not yet reviewed" or re.fullmatch(
         r"Last reviewed \d{4}-\d{2}-\d{2}( by .+)?( · (Next review due|Review overdue since) \d{4}-\d{2}-\d{2})?",
         text), text
+
+
+def test_a_source_entered_twice_gets_a_section_and_a_count_only_when_there_is_one(tmp_path: Path) -> None:
+    import shutil
+
+    from citereview.core.queue import outline
+
+    assert "queue-duplicate-identifier" not in [s.id for s in outline(ok_queue())]
+    root = tmp_path / "ok"
+    shutil.copytree(OK, root)
+    bib = root / "docs" / "bibliography.yaml"
+    bib.write_text(bib.read_text(encoding="utf-8") + "- id: spare2017again\n  type: article-journal\n"
+                   "  title: Spare, imported twice\n  issued: 2017\n  DOI: 10.1000/SPARE\n", encoding="utf-8")
+    q = project_queue(Project.load(root / "mkdocs.yml"), today=TODAY)
+    assert [(i.key, i.level) for i in q.of("duplicate-identifier")] == [("spare2017again", "warning")]
+    assert ("duplicate-identifier", "references entered twice (same DOI or PMID)", 1) in q.counts()
+    section = next(s for s in outline(q) if s.id == "queue-duplicate-identifier")
+    assert [e.label for g in section.groups for e in g.entries] == [q.ref_label("spare2017again")]
+    assert "references entered twice (same DOI or PMID)" in render_text(q)

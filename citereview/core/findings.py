@@ -26,7 +26,7 @@ from . import facts as factmod
 from .bibliography import Bibliography, unknown_key_message
 from .claims import Claim, ClaimStatus, claim_text, derive, resolve, unmatched
 from .frontmatter import read_front_matter
-from .model import Diagnostic, slug
+from .model import Diagnostic, Reference, slug
 from .reviews import ReviewBook
 from .sources import SourcePage
 from .syntax import mask_code
@@ -39,7 +39,7 @@ PAGE_CODES = ("cite", "needed", "unknown-key", "page-overdue", "page-unreviewed"
 #: Dated facts (``[as of …]``): past their ``until`` date, older than the maximum age, or
 #: not a valid marker.
 FACT_CODES = ("fact-expired", "fact-overage", "fact-malformed")
-REFERENCE_CODES = ("no-identifier", "unused")
+REFERENCE_CODES = ("no-identifier", "duplicate-identifier", "unused")
 REVIEW_CODES = ("review-unused",)
 
 #: A site without review records.
@@ -243,7 +243,8 @@ def fact_findings(page: SourcePage, *, display: str, policy: factmod.FactPolicy)
 
 def reference_findings(bib: Bibliography, pages: Iterable[SourcePage], *, display: str,
                        in_scope: set[str] | None = None) -> list[Finding]:
-    """References that readers cannot look up, and references no page cites.
+    """References that readers cannot look up, entered twice (one DOI or PMID), and
+    references no page cites.
 
     ``page`` of these findings is the page with the ``[bibliography]`` marker (where every
     reference has its ``#ref-<slug>`` anchor), if there is one.
@@ -254,13 +255,25 @@ def reference_findings(bib: Bibliography, pages: Iterable[SourcePage], *, displa
     used = {bib.resolve(key) or key for page in pages for key in page.keys()}
     bib_page = bibliography_page(pages)
     out: list[Finding] = []
+    first_with: dict[tuple[str, str], Reference] = {}
     for ref in bib.references.values():
+        shared = []
+        for kind, value in (("DOI", str(ref.doi or "").lower()), ("PMID", str(ref.pmid or ""))):
+            if value:
+                first = first_with.setdefault((kind, value), ref)
+                if first is not ref:
+                    shared.append((kind, first))
         if in_scope is not None and ref.id not in in_scope:
             continue
         common = {"page": bib_page, "key": ref.id, "status": ref.review.status, "anchor": f"ref-{slug(ref.id)}"}
         if not ref.has_identifier:
             out.append(Finding("no-identifier", "notice", display, ref.line, 1,
                                f"reference '{ref.id}' has no DOI, PMID or URL", **common))
+        for kind, first in shared:
+            # Usually one source entered twice; [@doi:…] / [@pmid:…] can only cite one of them.
+            out.append(Finding("duplicate-identifier", "warning", display, ref.line, 1,
+                               f"reference '{ref.id}' has the same {kind} as '{first.id}' (line {first.line}); "
+                               f"a citation by that {kind} cites '{first.id}'", **common))
         if ref.id not in used:
             out.append(Finding("unused", "warning", display, ref.line, 1,
                                f"reference '{ref.id}' is not cited on any page", **common))

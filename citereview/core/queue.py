@@ -88,6 +88,9 @@ class Queue:
             ("unused", "unused references"),
         ):
             rows.append((kind, label, len(self.of(kind))))
+        if self.of("duplicate-identifier"):  # an anomaly: counted only when there is one
+            rows.append(("duplicate-identifier", "references entered twice (same DOI or PMID)",
+                         len(self.of("duplicate-identifier"))))
         return rows
 
     @property
@@ -204,7 +207,7 @@ def outline(q: Queue) -> list[Section]:
     # By page
     by_page: dict[str, list[Item]] = {}
     for i in q.items:
-        if i.page is not None and i.code not in ("no-identifier", "unused"):
+        if i.page is not None and i.code not in REFERENCE_CODES:
             by_page.setdefault(i.page, []).append(i)
     groups: list[Group] = []
     for page in sorted(by_page, key=lambda p: (q.title(p).casefold(), p)):
@@ -262,10 +265,14 @@ def outline(q: Queue) -> list[Section]:
     for kind, title, sid, empty in (
         ("no-identifier", "References without DOI, PMID or URL", "queue-no-identifier",
          "Every reference has a DOI, PMID or URL."),
+        # Listed only when there are any: an anomaly to fix, not a routine check.
+        ("duplicate-identifier", "References entered twice (same DOI or PMID)", "queue-duplicate-identifier", None),
         ("unused", "Unused references", "queue-unused", "Every reference is cited somewhere."),
     ):
         entries = [Entry(q.ref_label(i.key or ""), bib_target(i.key or ""), where=_bib_where(q, q.bib.get(i.key or "")),
                          edit=_bib_edit(q)) for i in sorted(q.of(kind), key=lambda i: i.key or "")]
+        if not entries and empty is None:
+            continue
         sections.append(Section(title, sid, [Group("", entries)] if entries else [], "" if entries else empty))
     return sections
 

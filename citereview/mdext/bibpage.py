@@ -44,7 +44,7 @@ def build_bibliography(parent: etree.Element, ext: CiteReviewExtension) -> None:
         f"{counts[s]} {STATUS_LABELS[s].lower()}" for s in REVIEW_STATUSES if counts[s]
     ) + f". Claims verified by a reviewer: {sum(verified.values())} of {total}."
     for finding in reference_findings(bib, pages, display=bib.path):
-        if finding.code == "unused":
+        if finding.level != "notice":  # builds report warnings and errors; notices are for check and the queue
             report(finding, once=True)
 
     # In a <div>: a list written right after the marker ("- item") must start a list of its
