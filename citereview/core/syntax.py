@@ -39,19 +39,23 @@ NEEDED_PATTERN = r"\[citation needed\]"
 
 #: Text inside a group's brackets: no brackets, and line breaks only within a paragraph, as
 #: Pandoc allows (editors wrap long lines; a blank line ends the paragraph, and the group).
-#: Written as an unrolled loop, so that each character has one way to match.
-_IN_GROUP = r"[^\[\]\n]*(?:\n(?![ \t]*(?:\n|$))[^\[\]\n]*)*"
-#: The same before a group's first ``@``: no ``@`` either, so the match never backtracks
-#: through a long paragraph looking for one.
-_BEFORE_AT = r"[^\[\]\n@]*(?:\n(?![ \t]*(?:\n|$))[^\[\]\n@]*)*"
+#: Possessive (Python 3.11+): the text can hold no bracket, so giving any of it back can never
+#: help a match, and the engine does not try (it did, character by character, for every ``[``).
+_IN_GROUP = r"[^\[\]\n]*+(?:\n(?![ \t]*(?:\n|$))[^\[\]\n]*+)*+"
+#: The same before a group's first ``@``: no ``@`` either.
+_BEFORE_AT = r"[^\[\]\n@]*+(?:\n(?![ \t]*(?:\n|$))[^\[\]\n@]*+)*+"
+#: The same, lazy: up to the first place where a key can start.
+_UP_TO_KEY = r"(?:[^\[\]\n]|\n(?![ \t]*(?:\n|$)))*?"
 
 #: A bracketed group that contains at least one ``@``; brackets may not nest. Not followed by
 #: ``(`` or ``[`` (that would be a Markdown link) or ``:`` (a link reference definition).
 GROUP_PATTERN = rf"\[(?P<body>{_BEFORE_AT}@{_IN_GROUP})\](?![(\[:])"
 
-#: An opening bracket whose ``@key`` group runs to the end of its paragraph without ``]``.
-_UNCLOSED_RE = re.compile(rf"(?<![\\!])\[(?P<body>{_IN_GROUP}(?<![\w@.])-?@{CITE_KEY_PATTERN}{_IN_GROUP})"
-                          r"(?=\n[ \t]*(?:\n|$)|\n?$)")
+#: An opening bracket whose ``@key`` group runs to the end of its paragraph without ``]``. The
+#: lookahead settles "never closed" in one pass before any key is looked for, so the usual
+#: closed bracket fails at once.
+_UNCLOSED_RE = re.compile(rf"(?<![\\!])\[(?={_IN_GROUP}(?:\n[ \t]*(?:\n|$)|\n?$))"
+                          rf"(?P<body>{_UP_TO_KEY}(?<![\w@.])-?@{CITE_KEY_PATTERN}{_IN_GROUP})")
 #: A line break inside a group and what continues the line (indentation, ``>`` of a quote).
 _GROUP_BREAK_RE = re.compile(r"[ \t]*\n[ \t]*(?:>[ \t]*)*")
 
