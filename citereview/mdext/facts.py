@@ -26,6 +26,7 @@ from markdown.util import AtomicString
 
 from ..core.facts import FactPolicy, parse_fact
 from ..core.syntax import FACT_PATTERN
+from .templates import HEADINGS
 
 if TYPE_CHECKING:
     from .extension import CiteReviewExtension
@@ -42,7 +43,6 @@ SWITCH_PRIORITY = 25
 #: Spelled without ``re.I`` so that the regex engine can skip ahead to each ``[``.
 _MARKER_START = re.compile(r"\[[Aa][Ss][ \t]+[Oo][Ff][ \t]")
 INLINE_NAME = "citereview-facts"
-_HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 
 
 @dataclass
@@ -162,11 +162,11 @@ class FactTree(Treeprocessor):
         break links) each time the date is updated. The label itself stays in the heading.
         """
         t = self.ext.templates
-        found = [(parent, i, child) for heading in root.iter() if heading.tag in _HEADINGS
+        found = [(parent, i, child) for tag in HEADINGS for heading in root.iter(tag)
                  for parent in heading.iter() for i, child in enumerate(parent)
                  if child.tag == "span" and child.get(marker) is not None]
         for parent, i, label in found:  # wrapped after the walk: a wrapper holds its label
-            wrapper = etree.Element("sup", {"class": t.c("fact-heading"), "id": t.heading_fact_id(label.get("id", ""))})
+            wrapper = etree.Element("sup", {"class": t.c("fact-heading"), "id": t.heading_id(label.get("id", ""))})
             wrapper.tail, label.tail = label.tail, None
             wrapper.append(label)
             parent[i] = wrapper

@@ -55,7 +55,7 @@ from ..core.model import CiteGroup, CiteItem, Diagnostic, PageCitations, Referen
 from ..core.syntax import scan_source
 from ..csl.formatter import Formatted, Formatter
 from .state import STATE, current_page
-from .templates import Templates, esc
+from .templates import HEADINGS, Templates, esc
 from .tokens import ANY_RE, CITE, CITE_RE, CITE_START, tokenise
 
 if TYPE_CHECKING:
@@ -175,9 +175,6 @@ class RestoreTokens(Postprocessor):
         return self.ext.tokens.restore(text)
 
 
-_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-
-
 def _token_sites(root: etree.Element,
                  wants_element: Callable[[int], bool]) -> list[tuple[int, etree.Element | None, bool]]:
     """Every citation token in document order: the element that will carry it, if any, and
@@ -195,7 +192,7 @@ def _token_sites(root: etree.Element,
     # tails in document order, in C), and nothing in the tree changes.
     indices = [int(i) for i in CITE_RE.findall("".join(root.itertext()))]
     if not any(wants_element(i) for i in indices) and not any(
-            CITE_START in "".join(h.itertext()) for tag in _HEADINGS for h in root.iter(tag)):
+            CITE_START in "".join(h.itertext()) for tag in HEADINGS for h in root.iter(tag)):
         return [(i, None, False) for i in indices]
     return _walk_token_sites(root, wants_element)
 
@@ -263,7 +260,7 @@ def _walk_token_sites(root: etree.Element,
         return split(text, in_heading)
 
     def walk(el: etree.Element, in_heading: bool) -> None:
-        in_heading = in_heading or el.tag in _HEADINGS
+        in_heading = in_heading or el.tag in HEADINGS
         inserted = 0
         if el.text and CITE_START in el.text:
             el.text, sups = visit(el.text, in_heading)
@@ -430,7 +427,7 @@ class CitationTree(Treeprocessor):
                 # Python-Markdown's toc and MkDocs' page title leave out a heading's
                 # <sup id="fnref…"> (footnote references): our citation stays out of the
                 # heading's anchor, its TOC entry and the page title the same way.
-                el.set("id", t.heading_cite_id(position + 1))
+                el.set("id", t.heading_id(position + 1))
                 if id_:  # the citation-needed id moves to an inner element
                     el = etree.SubElement(el, "span", {"id": id_})
             elif id_:  # on the element, so links from the review queue validate

@@ -17,6 +17,9 @@ from ..core.model import Reference
 #: A class prefix: lowercase letters, digits and hyphens, starting with a letter.
 PREFIX_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 
+#: Heading elements: their text becomes anchors, TOC entries and page titles.
+HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+
 NEEDED_TIP = ("No source is attached to this statement yet. Treat it with caution "
               "until a reviewer adds one or removes it.")
 
@@ -58,15 +61,11 @@ class Templates:
         # Out of the search index: numbers and previews are noise in results.
         return f'<sup class="{cls}" data-search-exclude="">{inner_html}</sup>'
 
-    def heading_cite_id(self, position: int) -> str:
-        """Id of a citation's ``<sup>`` in a heading: like a footnote reference, so that
+    def heading_id(self, name: int | str) -> str:
+        """Id of a ``<sup>`` holding our markup in a heading (a citation, by its position; a
+        dated fact's label, by the label's id): like a footnote reference, so that
         Python-Markdown's toc and MkDocs' page title leave it out of anchor, TOC and title."""
-        return f"fnref-{self.p}{position}"
-
-    def heading_fact_id(self, fact_id: str) -> str:
-        """Id of the ``<sup>`` around a dated fact's label in a heading (see
-        :meth:`heading_cite_id`); ``fact_id`` is the label's own (``fact-2``)."""
-        return f"fnref-{self.p}{fact_id}"
+        return f"fnref-{self.p}{name}"
 
     def needed(self, n: int) -> str:
         return (f'<span class="{self.c("cite__needed")}" tabindex="0" aria-describedby="tip-needed-{n}">'
