@@ -97,13 +97,20 @@ class Bibliography:
         index = self.__dict__.get("_ids")
         if index is None:
             index = {}
+            shared: dict[str, list[tuple[str, str]]] = {}
             for ref in self.references.values():
-                if ref.doi:
-                    index.setdefault(("doi", str(ref.doi).lower()), ref.id)
-                if ref.pmid:
-                    index.setdefault(("pmid", str(ref.pmid)), ref.id)
-            self.__dict__["_ids"] = index
+                for ident in (("doi", str(ref.doi).lower()) if ref.doi else None,
+                              ("pmid", str(ref.pmid)) if ref.pmid else None):
+                    if ident is not None and index.setdefault(ident, ref.id) != ref.id:
+                        shared.setdefault(ref.id, []).append((ident[0], index[ident]))
+            self.__dict__["_ids"], self.__dict__["_shared_ids"] = index, shared
         return index
+
+    def shared_identifiers(self) -> dict[str, list[tuple[str, str]]]:
+        """Entries whose DOI or PMID an earlier entry already has: id -> [(``"doi"`` or
+        ``"pmid"``, the earlier entry's id)]. A citation by that identifier cites the earlier one."""
+        self._identifiers()
+        return self.__dict__["_shared_ids"]
 
     def __contains__(self, key: object) -> bool:
         return key in self.references

@@ -26,7 +26,7 @@ from . import facts as factmod
 from .bibliography import Bibliography, unknown_key_message
 from .claims import Claim, ClaimStatus, claim_text, derive, resolve, unmatched
 from .frontmatter import read_front_matter
-from .model import Diagnostic, Reference, slug
+from .model import Diagnostic, slug
 from .reviews import ReviewBook
 from .sources import SourcePage
 from .syntax import mask_code
@@ -255,22 +255,17 @@ def reference_findings(bib: Bibliography, pages: Iterable[SourcePage], *, displa
     used = {bib.resolve(key) or key for page in pages for key in page.keys()}
     bib_page = bibliography_page(pages)
     out: list[Finding] = []
-    first_with: dict[tuple[str, str], Reference] = {}
+    shared = bib.shared_identifiers()
     for ref in bib.references.values():
-        shared = []
-        for kind, value in (("DOI", str(ref.doi or "").lower()), ("PMID", str(ref.pmid or ""))):
-            if value:
-                first = first_with.setdefault((kind, value), ref)
-                if first is not ref:
-                    shared.append((kind, first))
         if in_scope is not None and ref.id not in in_scope:
             continue
         common = {"page": bib_page, "key": ref.id, "status": ref.review.status, "anchor": f"ref-{slug(ref.id)}"}
         if not ref.has_identifier:
             out.append(Finding("no-identifier", "notice", display, ref.line, 1,
                                f"reference '{ref.id}' has no DOI, PMID or URL", **common))
-        for kind, first in shared:
+        for kind, first_id in shared.get(ref.id, ()):
             # Usually one source entered twice; [@doi:…] / [@pmid:…] can only cite one of them.
+            kind, first = kind.upper(), bib.references[first_id]
             out.append(Finding("duplicate-identifier", "warning", display, ref.line, 1,
                                f"reference '{ref.id}' has the same {kind} as '{first.id}' (line {first.line}); "
                                f"a citation by that {kind} cites '{first.id}'", **common))

@@ -88,9 +88,9 @@ class Queue:
             ("unused", "unused references"),
         ):
             rows.append((kind, label, len(self.of(kind))))
-        if self.of("duplicate-identifier"):  # an anomaly: counted only when there is one
-            rows.append(("duplicate-identifier", "references entered twice (same DOI or PMID)",
-                         len(self.of("duplicate-identifier"))))
+        duplicates = len(self.of("duplicate-identifier"))
+        if duplicates:  # an anomaly: counted only when there is one
+            rows.append(("duplicate-identifier", "references entered twice (same DOI or PMID)", duplicates))
         return rows
 
     @property
