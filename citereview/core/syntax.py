@@ -37,15 +37,19 @@ CITE_KEY_PATTERN = rf"(?:{ID_KEY_PATTERN}|{KEY_PATTERN})"
 #: Reserved marker for "this claim needs a source".
 NEEDED_PATTERN = r"\[citation needed\]"
 
+#: A line break that does not end the paragraph (the next line is not blank), and the end of
+#: a paragraph (a blank line, or the end of the text).
+_SOFT_BREAK = r"\n(?![ \t]*(?:\n|$))"
+_PARAGRAPH_END = r"(?:\n[ \t]*(?:\n|$)|\n?$)"
 #: Text inside a group's brackets: no brackets, and line breaks only within a paragraph, as
 #: Pandoc allows (editors wrap long lines; a blank line ends the paragraph, and the group).
 #: Possessive (Python 3.11+): the text can hold no bracket, so giving any of it back can never
 #: help a match, and the engine does not try (it did, character by character, for every ``[``).
-_IN_GROUP = r"[^\[\]\n]*+(?:\n(?![ \t]*(?:\n|$))[^\[\]\n]*+)*+"
+_IN_GROUP = rf"[^\[\]\n]*+(?:{_SOFT_BREAK}[^\[\]\n]*+)*+"
 #: The same before a group's first ``@``: no ``@`` either.
-_BEFORE_AT = r"[^\[\]\n@]*+(?:\n(?![ \t]*(?:\n|$))[^\[\]\n@]*+)*+"
+_BEFORE_AT = rf"[^\[\]\n@]*+(?:{_SOFT_BREAK}[^\[\]\n@]*+)*+"
 #: The same, lazy: up to the first place where a key can start.
-_UP_TO_KEY = r"(?:[^\[\]\n]|\n(?![ \t]*(?:\n|$)))*?"
+_UP_TO_KEY = rf"(?:[^\[\]\n]|{_SOFT_BREAK})*?"
 
 #: A bracketed group that contains at least one ``@``; brackets may not nest. Not followed by
 #: ``(`` or ``[`` (that would be a Markdown link) or ``:`` (a link reference definition).
@@ -54,7 +58,7 @@ GROUP_PATTERN = rf"\[(?P<body>{_BEFORE_AT}@{_IN_GROUP})\](?![(\[:])"
 #: An opening bracket whose ``@key`` group runs to the end of its paragraph without ``]``. The
 #: lookahead settles "never closed" in one pass before any key is looked for, so the usual
 #: closed bracket fails at once.
-_UNCLOSED_RE = re.compile(rf"(?<![\\!])\[(?={_IN_GROUP}(?:\n[ \t]*(?:\n|$)|\n?$))"
+_UNCLOSED_RE = re.compile(rf"(?<![\\!])\[(?={_IN_GROUP}{_PARAGRAPH_END})"
                           rf"(?P<body>{_UP_TO_KEY}(?<![\w@.])-?@{CITE_KEY_PATTERN}{_IN_GROUP})")
 #: A line break inside a group and what continues the line (indentation, ``>`` of a quote).
 _GROUP_BREAK_RE = re.compile(r"[ \t]*\n[ \t]*(?:>[ \t]*)*")
@@ -201,7 +205,7 @@ def mask_code(text: str, front_matter: bool = True) -> str:
     return masked
 
 
-def _sentences_in(text: str, start: int, end: int) -> tuple[list[str], int]:
+def _sentences_in(text: str, start: int, end: int) -> tuple[tuple[str, ...], int]:
     """The sentences of the unit (paragraph, table row or list item) holding ``start:end``,
     raw, and the index of the one holding ``start``.
 
@@ -223,13 +227,14 @@ def _sentences_in(text: str, start: int, end: int) -> tuple[list[str], int]:
     i = bisect.bisect_right(starts, offset) - 1
     if i >= 0 and offset <= starts[i] + len(pieces[i]):
         return pieces, i
-    return [block], 0
+    return (block,), 0
 
 
 @functools.lru_cache(maxsize=16)
-def _split_sentences(block: str) -> tuple[list[str], list[int]]:
-    """A paragraph's sentences and where each starts. Remembered: every citation in a
-    paragraph asks for the same split (once per citation made long paragraphs quadratic)."""
+def _split_sentences(block: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """A paragraph's sentences and where each starts. Remembered (so immutable): every
+    citation in a paragraph asks for the same split (once per citation made long paragraphs
+    quadratic)."""
     pieces = _SENTENCE_END_RE.split(block)
     starts: list[int] = []
     pos = 0
@@ -237,7 +242,7 @@ def _split_sentences(block: str) -> tuple[list[str], list[int]]:
         idx = block.find(piece, pos)
         starts.append(idx)
         pos = idx + len(piece)
-    return pieces, starts
+    return tuple(pieces), tuple(starts)
 
 
 def _sentence_around(text: str, start: int, end: int) -> str:
@@ -347,15 +352,16 @@ def misplaced(text: str) -> list[Misplaced]:
         return []
     line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
-    def at(start: int, shown: str, place: str | None) -> Misplaced:
+    def at(start: int, shown: str, place: str | None, limit: int | None = None) -> Misplaced:
         line_idx = bisect.bisect_right(line_starts, start) - 1
         shown = " ".join(shown.split()) if "\n" in shown else shown  # on one line in a message
+        if limit is not None and len(shown) > limit:
+            shown = shown[:limit - 1] + "…"
         return Misplaced(line_idx + 1, start - line_starts[line_idx] + 1, shown, place)
 
     found = [at(m.start(), m.group(0), place) for m, _, place in _all_groups(text, True) if place]
     for m in _UNCLOSED_RE.finditer(_masked(text, True)):
-        shown = " ".join(m.group(0).split())
-        found.append(at(m.start(), shown if len(shown) <= 40 else shown[:39] + "…", None))
+        found.append(at(m.start(), m.group(0), None, limit=40))
     return sorted(found, key=lambda p: (p.line, p.col))
 
 
