@@ -30,7 +30,6 @@ from ..core.claims import CLAIM_STATUSES
 from ..core.facts import DEFAULT_MAX_AGE, TODAY_ENV, FactPolicy, max_age_option
 from ..core.findings import Finding
 from ..core.model import Diagnostic
-from ..core.project import config_near
 from ..csl.formatter import DEFAULT_STYLE, Formatter
 from . import facts, processors
 from .facts import PageFacts
@@ -134,6 +133,8 @@ class CiteReviewExtension(Extension):
         """``use_directory_urls`` of the build: from the MkDocs plugin, else from mkdocs.yml."""
         if STATE.use_directory_urls is not None:
             return STATE.use_directory_urls
+        from ..core.project import config_near  # only without the plugin: not every build needs it
+
         return bool(config_near(self.path("docs_dir")).get("use_directory_urls", True))
 
     def display_path(self, rel: str) -> str:

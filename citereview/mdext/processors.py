@@ -740,12 +740,18 @@ class MarkerBlock(BlockProcessor):
         return len(block) <= self.MAX_LEN and bool(self.MARKER_RE.match(block))
 
     def run(self, parent: etree.Element, blocks: list[str]) -> None:
-        from .bibpage import build_bibliography
-        from .queuepage import build_queue
-
         m = self.MARKER_RE.match(blocks.pop(0))
         assert m is not None
-        (build_bibliography if m.group(1).lower() == "bibliography" else build_queue)(parent, self.ext)
+        # Imported here, and only the one needed: most sites have one page with a marker, and
+        # every cold build would otherwise import the review queue's modules too.
+        if m.group(1).lower() == "bibliography":
+            from .bibpage import build_bibliography
+
+            build_bibliography(parent, self.ext)
+        else:
+            from .queuepage import build_queue
+
+            build_queue(parent, self.ext)
 
 
 __all__ = ["LatePage", "PagePlan", "RefParts", "esc", "expand_late", "make_plan", "number_citations",
