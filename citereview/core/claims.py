@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
+import functools
 import hashlib
 import re
 import unicodedata
@@ -101,11 +102,13 @@ class ClaimStatus:
     #: The reference-level status when it decided (retracted, outdated, disputed source).
     source: bool = False
 
-    @property
+    # Cached: a page asks each cited item's status for its label and description, and most
+    # items share one status object (:data:`UNREVIEWED`), whose words never change.
+    @functools.cached_property
     def date(self) -> str:
         return human_date(self.record.date) if self.record else ""
 
-    @property
+    @functools.cached_property
     def label(self) -> str:
         """Short, for a citation's accessible name ("Reference 3, …")."""
         if self.source:
@@ -118,7 +121,7 @@ class ClaimStatus:
             "stale": f"changed since checked on {self.date}",
         }.get(self.status, self.status)
 
-    @property
+    @functools.cached_property
     def description(self) -> str:
         """A sentence for previews and the queue."""
         if self.source:

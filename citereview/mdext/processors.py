@@ -34,7 +34,7 @@ import datetime as _dt
 import re
 import xml.etree.ElementTree as etree
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import yaml
@@ -307,11 +307,13 @@ _plans: BoundedCache[tuple, PagePlan] = BoundedCache("page-plans", 4096, rebuild
 
 
 def page_plan(key: tuple, groups: list[CiteGroup], bib: bibmod.Bibliography, formatter: Formatter,
-              t: Templates, statuses: tuple[ClaimStatus, ...] | None) -> PagePlan:
+              t: Templates, statuses: tuple[ClaimStatus, ...] | None, numbering: Numbering | None = None) -> PagePlan:
     """The plan of a page's citation groups; ``key`` names them with everything else it
-    depends on (bibliography version, style, markup, claim statuses)."""
+    depends on (bibliography version, style, markup, claim statuses). ``numbering``: theirs,
+    if already made (:func:`number_citations`)."""
     plan = _plans.get(key)
-    return plan if plan is not None else _plans.remember(key, make_plan(groups, bib, formatter, t, statuses))
+    return plan if plan is not None else _plans.remember(key, make_plan(groups, bib, formatter, t, statuses,
+                                                                        numbering))
 
 
 @dataclass(frozen=True)
@@ -336,13 +338,15 @@ class LatePage:
     bib: bibmod.Bibliography
     formatter: Formatter
     templates: Templates
+    #: The groups' numbering, made for the tree already (the plan needs it again).
+    numbering: Numbering | None = None
 
 
 def expand_late(text: str, late: LatePage) -> str:
     """``text`` with the page's late tokens swapped for their HTML, exactly the HTML
     :class:`RestoreTokens` would have put there."""
     t = late.templates
-    plan = page_plan(late.key, list(late.groups), late.bib, late.formatter, t, late.statuses)
+    plan = page_plan(late.key, list(late.groups), late.bib, late.formatter, t, late.statuses, late.numbering)
     cites = {index: (plan.leads[position] if plan.leads else "") + t.cite_sup(cls, inner)
              for position, (index, (cls, _, inner)) in enumerate(zip(late.indices, plan.citations, strict=True))}
     references = t.list_items(list(plan.references)) if late.block is not None else ""
@@ -381,31 +385,33 @@ class CitationTree(Treeprocessor):
                tuple(tokens.sources[site[0]] for site in sites), statuses)
         site_groups = [groups[site[0]] for site in sites]
         page = current_page.get()  # set by the MkDocs plugin, which makes late markup
-        late = LatePage(key, tuple(site_groups), tuple(site[0] for site in sites), statuses, None, bib, formatter,
-                        t) if STATE.late and page is not None else None
+        late = STATE.late and page is not None
         # Late pages need a plan now only for the elements (headings, citation-needed markers);
         # otherwise numbering tells the tree all it needs, unless `serve` kept the plan.
-        place = late is None or any(el is not None for _, el, _ in sites)
+        place = not late or any(el is not None for _, el, _ in sites)
         plan = page_plan(key, site_groups, bib, formatter, t, statuses) if place else _plans.get(key)
+        numbering: Numbering | None = None
         if plan is not None:
             if place:
-                self._place(root, sites, plan, render_inline=late is None)
+                self._place(root, sites, plan, render_inline=not late)
             has_references, notice, unknown = bool(plan.references), plan.notice, plan.unknown
         else:
-            has_references, notice, unknown = number_citations(site_groups, bib, statuses).page_level(t.shown)
+            numbering = number_citations(site_groups, bib, statuses)
+            has_references, notice, unknown = numbering.page_level(t.shown)
+        block: int | None = None
         if has_references:
-            self._references(root, t.list_items(list(plan.references)) if plan and late is None else None)
-            if late is not None:
-                late = replace(late, block=len(tokens.blocks) - 1)
+            self._references(root, t.list_items(list(plan.references)) if plan and not late else None)
+            block = len(tokens.blocks) - 1
         if notice and self.ext.getConfig("notice"):
             self._notice(root, notice)
         if unknown and self.ext.page() is None:
             self._report_unknown(bib, list(unknown))
-        if late is not None and page is not None:
+        if late and page is not None:
             # Citations in the text and the References list stay tokens until the plugin
             # calls expand_late (after conversion, only compact text is held).
             tokens.late.update(index for index, el, _ in sites if el is None)
-            STATE.late_pages[page] = late
+            STATE.late_pages[page] = LatePage(key, tuple(site_groups), tuple(site[0] for site in sites), statuses,
+                                              block, bib, formatter, t, numbering)
 
     def _place(self, root: etree.Element, sites: list[tuple[int, etree.Element | None, bool]], plan: PagePlan,
                render_inline: bool) -> None:
@@ -559,10 +565,12 @@ def number_citations(groups: list[CiteGroup], bib: bibmod.Bibliography,
 
 
 def make_plan(groups: list[CiteGroup], bib: bibmod.Bibliography, formatter: Formatter,
-              t: Templates, statuses: tuple[ClaimStatus, ...] | None = None) -> PagePlan:
+              t: Templates, statuses: tuple[ClaimStatus, ...] | None = None,
+              numbering: Numbering | None = None) -> PagePlan:
     """Render a page's citation groups, in document order (AMA: numbered by first use);
-    ``statuses`` as for :func:`number_citations`."""
-    numbering = number_citations(groups, bib, statuses)
+    ``statuses`` as for :func:`number_citations`, whose result ``numbering`` is, if given."""
+    if numbering is None:
+        numbering = number_citations(groups, bib, statuses)
     state = numbering.state
     citations: list[tuple[str, str, str]] = []
     for group, site in zip(groups, numbering.sites, strict=True):
