@@ -156,3 +156,20 @@ def test_a_paragraph_is_split_and_each_sentence_tidied_once_however_many_citatio
     assert len(found) == 301 and found[0].sentence == "Many sources agree." and found[-1].sentence == "Another."
     assert syntax._split_sentences.cache_info().misses == 1
     assert syntax._tidy.cache_info().misses == 2
+
+
+@pytest.mark.parametrize(("text", "starts"), [
+    ("@a at the very start", [0]),
+    ("@a\n@b\t@c (@d \"@e '@f \u201c@g \u2018@h *@i* _@j_", [0, 3, 6, 10, 14, 18, 22, 26, 30, 35]),
+    ("x@a 1@b /@c .@d :@e -@f [@g @@h \u00e9@i", []),
+    ("@@a", []),
+])
+def test_an_in_text_citation_starts_a_word(text: str, starts: list[int]) -> None:
+    """The scanner tests the character before ``@`` from after it (so that every branch of
+    its pattern starts with ``[`` or ``@``, which the regex engine skips to quickly): the
+    same characters allow and forbid an in-text citation as a test before the ``@`` would,
+    and the text's first character, with nothing before it, may start one."""
+    from citereview.core.syntax import find_groups
+
+    assert [m.start() for m, g in find_groups(text, False) if g.narrative] == starts
+

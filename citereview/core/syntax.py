@@ -66,7 +66,10 @@ _GROUP_BREAK_RE = re.compile(r"[ \t]*\n[ \t]*(?:>[ \t]*)*")
 #: Pandoc's in-text (narrative) citation ``@key`` or ``@key [p. 33]``. The ``@`` must start a
 #: word: after a letter, digit, ``/``, ``.`` or ``:`` it belongs to an e-mail address, a URL
 #: or a handle (``name@example.org``, ``https://host/@user``), never to a citation.
-NARRATIVE_PATTERN = (rf"(?<![^\s(\"'\u201c\u2018*_])@(?P<nkey>{CITE_KEY_PATTERN})"
+#: That test looks back from after the ``@`` (``@(?<!X@)`` is ``(?<!X)@``): so every branch
+#: of :data:`_SCAN_RE` starts with ``[`` or ``@``, and the engine skips in C to the next of
+#: them instead of trying the whole pattern at every character (a scan took 3.5x as long).
+NARRATIVE_PATTERN = (rf"@(?<![^\s(\"'\u201c\u2018*_]@)(?P<nkey>{CITE_KEY_PATTERN})"
                      r"(?:[ \t]?\[(?!as of[ \t]|citation needed\])(?P<loc>[^\[\]@\n]*)\](?![(\[:]))?")
 
 #: A dated-fact marker: ``[as of 2026-11-24]``, ``[as of 2026-11, until 2026-12-31]``. Anything
