@@ -173,3 +173,15 @@ def test_an_in_text_citation_starts_a_word(text: str, starts: list[int]) -> None
 
     assert [m.start() for m, g in find_groups(text, False) if g.narrative] == starts
 
+
+@pytest.mark.parametrize(("text", "col"), [
+    ("[@a open at the very start", 1),
+    ("x \\[@a an escaped bracket, then [@b open", 33),
+    ("x ![@a an image's alt text, then [@b open", 34),
+])
+def test_an_unclosed_bracket_is_tested_for_escapes_and_images(text: str, col: int) -> None:
+    """The check for ``\\`` and ``!`` before an unclosed ``[`` looks back from after the
+    bracket (so that the pattern starts with a literal ``[``): a bracket at the start of the
+    text has nothing before it, and a bracket after ``\\`` or ``!`` is not reported."""
+    found = [m.col for m in misplaced(text)]
+    assert found == [col]

@@ -57,8 +57,9 @@ GROUP_PATTERN = rf"\[(?P<body>{_BEFORE_AT}@{_IN_GROUP})\](?![(\[:])"
 
 #: An opening bracket whose ``@key`` group runs to the end of its paragraph without ``]``. The
 #: lookahead settles "never closed" in one pass before any key is looked for, so the usual
-#: closed bracket fails at once.
-_UNCLOSED_RE = re.compile(rf"(?<![\\!])\[(?={_IN_GROUP}{_PARAGRAPH_END})"
+#: closed bracket fails at once. The ``\`` or ``!`` before the bracket is looked for from after
+#: it, so that the pattern starts with a literal ``[`` the engine skips to (about 10x as fast).
+_UNCLOSED_RE = re.compile(rf"\[(?<![\\!]\[)(?={_IN_GROUP}{_PARAGRAPH_END})"
                           rf"(?P<body>{_UP_TO_KEY}(?<![\w@.])-?@{CITE_KEY_PATTERN}{_IN_GROUP})")
 #: A line break inside a group and what continues the line (indentation, ``>`` of a quote).
 _GROUP_BREAK_RE = re.compile(r"[ \t]*\n[ \t]*(?:>[ \t]*)*")
