@@ -185,3 +185,28 @@ def test_an_unclosed_bracket_is_tested_for_escapes_and_images(text: str, col: in
     text has nothing before it, and a bracket after ``\\`` or ``!`` is not reported."""
     found = [m.col for m in misplaced(text)]
     assert found == [col]
+
+
+@pytest.mark.parametrize(("text", "keys"), [
+    ("---\ntitle: [@a]\n", []),  # front matter never closed: all of it
+    ("---\ntitle: x\n...\n[@a]\n", ["a"]),
+    ("- item\ntext\n\n    [@a]\n", []),  # the last unindented line decides, not the first
+    ("text\n- item\n\n    [@a]\n", ["a"]),
+    ("- item\n\n    [@a]\n\n    [@b]\n", ["a", "b"]),
+    ("- item\n```\n[@a]\n```\n\n    [@b]\n", []),  # a fence's line is the last unindented one
+    ("    [@a] indented at the start\n", []),
+    ("text\n\n    ```\n[@a]\n", ["a"]),  # a fence in indented code opens nothing
+    ("text\n\u00a0\n    [@a]\n", []),  # a line of Unicode spaces is blank
+    ("\u00a0```\n[@a]\n```\n[@b]\n", ["b"]),
+    ("```\n[@a]\n\n    [@b]\n  ``` \n[@c]\n", ["c"]),
+    ("````\n[@a]\n```\n[@b]\n````\n[@c]\n", ["c"]),
+    ("~~~\n[@a]\n```\n[@b]\n~~~\n[@c]", ["c"]),
+])
+def test_code_blocks_and_containers_are_told_apart_line_by_line(text: str, keys: list[str]) -> None:
+    """The masking loop's shortcuts (the fence pattern only on lines holding a fence, the
+    container pattern only when an indented line after a blank one asks) decide as reading
+    every line would: these are the cases where they could go wrong."""
+    from citereview.core.syntax import find_groups
+
+    assert [i.key for _, g in find_groups(text) for i in g.items] == keys
+    assert len(mask_code(text)) == len(text) and mask_code(text).count("\n") == text.count("\n")

@@ -164,44 +164,57 @@ def mask_code(text: str, front_matter: bool = True) -> str:
     The result has the same length and line structure as ``text``, so positions found in
     it are positions in the source file. ``front_matter=False`` for text whose front matter
     was already removed (a leading ``---`` is then a horizontal rule).
+
+    A build masks every page at least twice, so the line loop does as little as it can: a
+    line is replaced only when blanked (by ``" " * len``: a line holds no newline), the fence
+    pattern runs only on a line holding three backticks or tildes in a row (it cannot match
+    one without), and whether the last unindented line opened a container is asked only
+    when an indented line after a blank one needs to know.
     """
     lines = text.split("\n")
-    out: list[str] = []
+    start = 0
+    if front_matter and lines[0].strip() == "---":
+        # Blank up to the closing ``---`` or ``...``; never closed: the whole text.
+        start = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), len(lines) - 1) + 1
+        for i in range(start):
+            lines[i] = " " * len(lines[i])
+    changed = start > 0
     fence: str | None = None
-    in_front = front_matter and bool(lines) and lines[0].strip() == "---"
-    container = False  # is the last unindented block one whose content is indented?
+    fences = "```" in text or "~~~" in text
+    # The last unindented line outside fences: whether its block's content is indented
+    # (:data:`_CONTAINER_RE`), asked only when it matters.
+    container_line: str | None = None
     indented_code = False
     previous_blank = True
-    for i, line in enumerate(lines):
-        if in_front:
-            out.append(_blank(line))
-            if i > 0 and line.strip() in ("---", "..."):
-                in_front = False
-            continue
-        blank = not line.strip()
-        indented = line.startswith(("    ", "\t"))
-        if fence is None and not blank:
-            if indented_code and not indented:
-                indented_code = False
-            if not indented:
-                container = bool(_CONTAINER_RE.match(line))
-            elif previous_blank and not container and not indented_code:
-                indented_code = True  # Markdown's indented code block
-        previous_blank = blank
-        if indented_code:
-            out.append(_blank(line))
-            continue
-        m = _FENCE_RE.match(line)
-        if fence is None and m:
-            fence = m.group("fence")
-            out.append(_blank(line))
-        elif fence is not None:
-            if line.strip().startswith(fence[0] * len(fence)) and line.strip().strip(fence[0]) == "":
-                fence = None
-            out.append(_blank(line))
+    for i in range(start, len(lines)):
+        line = lines[i]
+        blank = not line or line.isspace()  # as ``not line.strip()``
+        if fence is None:
+            if not blank:
+                if not line.startswith(("    ", "\t")):
+                    indented_code = False
+                    container_line = line
+                elif previous_blank and not indented_code and not (
+                        container_line is not None and _CONTAINER_RE.match(container_line)):
+                    indented_code = True  # Markdown's indented code block
+            previous_blank = blank
+            if indented_code:
+                lines[i] = " " * len(line)
+                changed = True
+            elif fences and ("```" in line or "~~~" in line):
+                m = _FENCE_RE.match(line)
+                if m:
+                    fence = m.group("fence")
+                    lines[i] = " " * len(line)
+                    changed = True
         else:
-            out.append(line)
-    masked = "\n".join(out)
+            previous_blank = blank
+            stripped = line.strip()
+            if stripped.startswith(fence[0] * len(fence)) and stripped.strip(fence[0]) == "":
+                fence = None
+            lines[i] = " " * len(line)
+            changed = True
+    masked = "\n".join(lines) if changed else text
     if "<!--" in masked:
         masked = _COMMENT_RE.sub(lambda m: _blank(m.group(0)), masked)
     if "`" in masked:
