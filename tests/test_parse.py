@@ -210,3 +210,18 @@ def test_code_blocks_and_containers_are_told_apart_line_by_line(text: str, keys:
 
     assert [i.key for _, g in find_groups(text) for i in g.items] == keys
     assert len(mask_code(text)) == len(text) and mask_code(text).count("\n") == text.count("\n")
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("*[HTML]: Hyper [@a] and [@b]\n", [(1, 16, "an abbreviation definition"), (1, 25, "an abbreviation definition")]),
+    ("[r]: http://x.org \"see [@a]\"\n", [(1, 24, "a link definition's title")]),
+    ("![alt [@a]](x.png)\n", [(1, 7, "an image's alt text")]),
+    ("[t](u 'see [@a]')\n", [(1, 12, "a link's title")]),
+    ("Para\n{: title=\"[@a]\" }\n", [(2, 11, "an attribute list")]),
+    ("A [@a] claim.\n\n*[HTML]: Hyper\n", []),  # the page holds a mark, the line does not
+    ("{x} [@a] {y}\n![x](y) [@b]\n", []),  # the line holds a mark, no rule matches
+])
+def test_line_rules_run_where_their_marks_are(text: str, found: list[tuple[int, int, str]]) -> None:
+    """Each line rule's pattern runs only where the page, and the line before the group,
+    holds what it cannot match without (``*[``, ``]:``, ``![``, ``](``, ``{``)."""
+    assert [(m.line, m.col, m.place) for m in misplaced(text)] == found
