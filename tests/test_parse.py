@@ -225,3 +225,19 @@ def test_line_rules_run_where_their_marks_are(text: str, found: list[tuple[int, 
     """Each line rule's pattern runs only where the page, and the line before the group,
     holds what it cannot match without (``*[``, ``]:``, ``![``, ``](``, ``{``)."""
     assert [(m.line, m.col, m.place) for m in misplaced(text)] == found
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("@a.b. says", [("@a.b", "a.b")]),
+    ("@a:b:c/d-e, next", [("@a:b:c/d-e", "a:b:c/d-e")]),
+    ("@a_b's work and @ab/.", [("@a_b", "a_b"), ("@ab", "ab")]),
+    ("@pmid:123#x", [("@pmid:123", "pmid:123")]),  # an identifier is tried before a key
+    ("[@a.b.] [@x--y] [@a..b] [@pmid:123#x] [@doi:10.1000/a.b.]", []),  # text glued to the key
+    ("[@a.b, p. 3]", [("[@a.b, p. 3]", "a.b")]),
+])
+def test_a_key_ends_at_punctuation_not_followed_by_a_word_character(text: str, found: list[tuple[str, str]]) -> None:
+    """The key pattern is possessive (it never gives characters back): the key it takes must
+    be the longest one, as the pattern that backtracked found, in text and in brackets."""
+    from citereview.core.syntax import find_groups
+
+    assert [(m.group(0), g.items[0].key) for m, g in find_groups(text, False)] == found
