@@ -335,17 +335,21 @@ def _iter_groups(text: str, front_matter: bool) -> Iterator[tuple[re.Match, Cite
     masked = _masked(text, front_matter)
     places: Places | None = None
     for m in _SCAN_RE.finditer(masked):
-        if _escaped(masked, m.start()):
+        start = m.start()
+        # Escaped only after a backslash: the count of backslashes is rarely needed.
+        if start and masked[start - 1] == "\\" and _escaped(masked, start):
             continue
-        if m.group("nkey") is not None:
-            group: CiteGroup | None = narrative_group(m.group("nkey"), m.group("loc"))
-        elif m.group("body") is None:
+        body, nkey, loc = m.group("body", "nkey", "loc")
+        if nkey is not None:
+            group: CiteGroup | None = narrative_group(nkey, loc)
+        elif body is None:
             group = NEEDED_GROUP
         else:
-            group = parse_group(m.group("body"))
+            group = parse_group(body)
         if group is not None:
-            places = places or Places(masked)
-            yield m, group, places.unrendered(m.start(), m.end())
+            if places is None:
+                places = Places(masked)
+            yield m, group, places.unrendered(start, m.end())
 
 
 def find_groups(text: str, front_matter: bool = True) -> Iterator[tuple[re.Match, CiteGroup]]:
