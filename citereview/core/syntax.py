@@ -133,15 +133,17 @@ def parse_group(body: str) -> CiteGroup | None:
     items: list[CiteItem] = []
     for part in _split_items(body):
         m = _ITEM_RE.match(part.strip())
-        if not m or "@" in m.group("prefix") or "@" in m.group("suffix"):
+        if not m:
             return None
-        raw_suffix = m.group("suffix")
+        prefix, key, raw_suffix = m.group("prefix", "key", "suffix")
+        if "@" in prefix or "@" in raw_suffix:
+            return None
         # Pandoc allows "@key, p. 3" and "@key p. 3"; text glued to the key is not a citation.
         if raw_suffix and raw_suffix[0] not in ", \t":
             return None
         suffix = raw_suffix.strip().lstrip(",").strip()
         # The key interned, as the bibliography's are: one string per key, however often cited.
-        items.append(CiteItem(sys.intern(m.group("key")), m.group("prefix").strip(), suffix))
+        items.append(CiteItem(sys.intern(key), prefix.strip(), suffix))
     return CiteGroup(tuple(items)) if items else None
 
 
