@@ -241,3 +241,20 @@ def test_a_key_ends_at_punctuation_not_followed_by_a_word_character(text: str, f
     from citereview.core.syntax import find_groups
 
     assert [(m.group(0), g.items[0].key) for m, g in find_groups(text, False)] == found
+
+
+@pytest.mark.parametrize(("text", "sentences"), [
+    ("- **Bold** claim [@a] .\n", ["Bold claim."]),
+    ("| cell \u00a0 | row [@b] | \n", ["cell | row"]),
+    ("> Quoted _claim_ [@c] ,  and more [@d]  !\n", ["Quoted claim, and more!"] * 2),
+    ("1. Listed claim [as of 2024-05] [@e].\n", ["Listed claim."]),
+    ("Escaped \\[as of 2024] stays [@f].\n", ["Escaped \\[as of 2024] stays."]),
+    ("Para one.\n\nIntro. A `code` claim [@g] ; end. Next.\n", ["A code claim; end."]),
+    ("   \t- \u2003 spaced   [@h]\u2003.\n", ["spaced."]),
+])
+def test_a_sentence_is_tidied_for_reviewers(text: str, sentences: list[str]) -> None:
+    """Marks at the start, emphasis and code marks, removed citations and dated facts go;
+    the space left before punctuation goes; any run of white space (Unicode's too) is one
+    space, and none is left at the ends."""
+    assert [o.sentence for o in scan_source(text)] == sentences
+

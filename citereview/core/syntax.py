@@ -157,6 +157,11 @@ _CODE_SPAN_RE = re.compile(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)", re.S)
 _COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
 _UNIT_LINE_RE = re.compile(r"^\s*(?:\||[-*+]\s|\d+[.)]\s)")
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'@])")
+#: What :func:`_tidy` takes out of a sentence: list, quote and table marks at its start,
+#: emphasis and code marks, the space a removed citation leaves before punctuation.
+_LEADING_MARK_RE = re.compile(r"^\s*(?:[-*+]|\d+\.|>|\|)\s*")
+_EMPHASIS_RE = re.compile(r"[*_`]+")
+_SPACE_BEFORE_PUNCT_RE = re.compile(r"\s+(?=[.,;:!?])")
 
 
 def _blank(text: str) -> str:
@@ -241,7 +246,8 @@ def _sentences_in(text: str, start: int, end: int) -> tuple[tuple[str, ...], int
     if _UNIT_LINE_RE.match(text[line_start:line_end]):
         block_start, block_end = line_start, line_end
     else:
-        block_start = max(text.rfind("\n\n", 0, start) + 2, 0) if "\n\n" in text[:start] else 0
+        found = text.rfind("\n\n", 0, start)
+        block_start = 0 if found == -1 else found + 2
         found = text.find("\n\n", end)
         block_end = len(text) if found == -1 else found
     block = text[block_start:block_end].replace("\n", " ")
@@ -297,10 +303,15 @@ def _tidy(s: str) -> str:
     s = _SCAN_RE.sub(lambda m: m.group(0) if m.group("nkey") else "", s)
     if "[" in s:
         s = FACT_RE.sub("", s)
-    s = re.sub(r"^\s*(?:[-*+]|\d+\.|>|\|)\s*", "", s)
-    s = re.sub(r"[*_`]+", "", s)
-    s = re.sub(r"\s+([.,;:!?])", r"\1", s)  # the removed citation leaves "claim ."
-    return re.sub(r"\s+", " ", s).strip(" |")
+    lead = _LEADING_MARK_RE.match(s)
+    if lead:
+        s = s[lead.end():]
+    if "*" in s or "_" in s or "`" in s:
+        s = _EMPHASIS_RE.sub("", s)
+    s = _SPACE_BEFORE_PUNCT_RE.sub("", s)  # the removed citation leaves "claim ."
+    # White space runs made one space (str.split's white space is the pattern's \s), then
+    # edge spaces and table bars gone.
+    return " ".join(s.split()).strip(" |")
 
 
 def _escaped(text: str, pos: int) -> bool:
