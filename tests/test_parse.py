@@ -258,3 +258,9 @@ def test_a_sentence_is_tidied_for_reviewers(text: str, sentences: list[str]) -> 
     space, and none is left at the ends."""
     assert [o.sentence for o in scan_source(text)] == sentences
 
+
+def test_a_dated_fact_after_a_backslash_is_text() -> None:
+    from citereview.core.syntax import FACT_RE
+
+    text = "[as of 2024] \\[as of 2025] [AS OF 1999]"
+    assert [m.group("fact") for m in FACT_RE.finditer(text)] == ["2024", "1999"]

@@ -81,8 +81,11 @@ NARRATIVE_PATTERN = (rf"@(?<![^\s(\"'\u201c\u2018*_]@)(?P<nkey>{CITE_KEY_PATTERN
 #: starting with a digit after "as of" is taken for a date, so that a mistyped date is
 #: reported instead of shown as text. Not followed by ``(`` or ``[`` (a link); a ``:`` may follow
 #: (``**Australia [as of 2025-05]:**``).
-FACT_PATTERN = r"\[as of[ \t]+(?P<fact>\d[^\[\]\n]*)\](?![(\[])"
-FACT_RE = re.compile(rf"(?<!\\){FACT_PATTERN}", re.I)
+_FACT_REST = r"as of[ \t]+(?P<fact>\d[^\[\]\n]*)\](?![(\[])"
+FACT_PATTERN = rf"\[{_FACT_REST}"
+#: Not after a backslash; looked for from after the ``[``, so that the pattern starts with a
+#: literal the engine skips to, instead of being tried at every character.
+FACT_RE = re.compile(rf"\[(?<!\\\[){_FACT_REST}", re.I)
 
 #: ``\@key`` inside brackets is an escaped at-sign (Pandoc), not a citation item.
 _ITEM_RE = re.compile(rf"^(?P<prefix>.*?)(?<![\w@.\\])-?@(?P<key>{CITE_KEY_PATTERN})(?P<suffix>.*)$", re.S)
