@@ -205,7 +205,7 @@ def mask_code(text: str, front_matter: bool = True) -> str:
         blank = not line or line.isspace()  # as ``not line.strip()``
         if fence is None:
             if not blank:
-                if not line.startswith(("    ", "\t")):
+                if not (line[0] in " \t" and line.startswith(("    ", "\t"))):  # cheap test first
                     indented_code = False
                     container_line = line
                 elif previous_blank and not indented_code and not (
