@@ -156,3 +156,111 @@ def test_a_paragraph_is_split_and_each_sentence_tidied_once_however_many_citatio
     assert len(found) == 301 and found[0].sentence == "Many sources agree." and found[-1].sentence == "Another."
     assert syntax._split_sentences.cache_info().misses == 1
     assert syntax._tidy.cache_info().misses == 2
+
+
+@pytest.mark.parametrize(("text", "starts"), [
+    ("@a at the very start", [0]),
+    ("@a\n@b\t@c (@d \"@e '@f \u201c@g \u2018@h *@i* _@j_", [0, 3, 6, 10, 14, 18, 22, 26, 30, 35]),
+    ("x@a 1@b /@c .@d :@e -@f [@g @@h \u00e9@i", []),
+    ("@@a", []),
+])
+def test_an_in_text_citation_starts_a_word(text: str, starts: list[int]) -> None:
+    """The scanner tests the character before ``@`` from after it (so that every branch of
+    its pattern starts with ``[`` or ``@``, which the regex engine skips to quickly): the
+    same characters allow and forbid an in-text citation as a test before the ``@`` would,
+    and the text's first character, with nothing before it, may start one."""
+    from citereview.core.syntax import find_groups
+
+    assert [m.start() for m, g in find_groups(text, False) if g.narrative] == starts
+
+
+@pytest.mark.parametrize(("text", "col"), [
+    ("[@a open at the very start", 1),
+    ("x \\[@a an escaped bracket, then [@b open", 33),
+    ("x ![@a an image's alt text, then [@b open", 34),
+])
+def test_an_unclosed_bracket_is_tested_for_escapes_and_images(text: str, col: int) -> None:
+    """The check for ``\\`` and ``!`` before an unclosed ``[`` looks back from after the
+    bracket (so that the pattern starts with a literal ``[``): a bracket at the start of the
+    text has nothing before it, and a bracket after ``\\`` or ``!`` is not reported."""
+    found = [m.col for m in misplaced(text)]
+    assert found == [col]
+
+
+@pytest.mark.parametrize(("text", "keys"), [
+    ("---\ntitle: [@a]\n", []),  # front matter never closed: all of it
+    ("---\ntitle: x\n...\n[@a]\n", ["a"]),
+    ("- item\ntext\n\n    [@a]\n", []),  # the last unindented line decides, not the first
+    ("text\n- item\n\n    [@a]\n", ["a"]),
+    ("- item\n\n    [@a]\n\n    [@b]\n", ["a", "b"]),
+    ("- item\n```\n[@a]\n```\n\n    [@b]\n", []),  # a fence's line is the last unindented one
+    ("    [@a] indented at the start\n", []),
+    ("text\n\n    ```\n[@a]\n", ["a"]),  # a fence in indented code opens nothing
+    ("text\n\u00a0\n    [@a]\n", []),  # a line of Unicode spaces is blank
+    ("\u00a0```\n[@a]\n```\n[@b]\n", ["b"]),
+    ("```\n[@a]\n\n    [@b]\n  ``` \n[@c]\n", ["c"]),
+    ("````\n[@a]\n```\n[@b]\n````\n[@c]\n", ["c"]),
+    ("~~~\n[@a]\n```\n[@b]\n~~~\n[@c]", ["c"]),
+])
+def test_code_blocks_and_containers_are_told_apart_line_by_line(text: str, keys: list[str]) -> None:
+    """The masking loop's shortcuts (the fence pattern only on lines holding a fence, the
+    container pattern only when an indented line after a blank one asks) decide as reading
+    every line would: these are the cases where they could go wrong."""
+    from citereview.core.syntax import find_groups
+
+    assert [i.key for _, g in find_groups(text) for i in g.items] == keys
+    assert len(mask_code(text)) == len(text) and mask_code(text).count("\n") == text.count("\n")
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("*[HTML]: Hyper [@a] and [@b]\n", [(1, 16, "an abbreviation definition"), (1, 25, "an abbreviation definition")]),
+    ("[r]: http://x.org \"see [@a]\"\n", [(1, 24, "a link definition's title")]),
+    ("![alt [@a]](x.png)\n", [(1, 7, "an image's alt text")]),
+    ("[t](u 'see [@a]')\n", [(1, 12, "a link's title")]),
+    ("Para\n{: title=\"[@a]\" }\n", [(2, 11, "an attribute list")]),
+    ("A [@a] claim.\n\n*[HTML]: Hyper\n", []),  # the page holds a mark, the line does not
+    ("{x} [@a] {y}\n![x](y) [@b]\n", []),  # the line holds a mark, no rule matches
+])
+def test_line_rules_run_where_their_marks_are(text: str, found: list[tuple[int, int, str]]) -> None:
+    """Each line rule's pattern runs only where the page, and the line before the group,
+    holds what it cannot match without (``*[``, ``]:``, ``![``, ``](``, ``{``)."""
+    assert [(m.line, m.col, m.place) for m in misplaced(text)] == found
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("@a.b. says", [("@a.b", "a.b")]),
+    ("@a:b:c/d-e, next", [("@a:b:c/d-e", "a:b:c/d-e")]),
+    ("@a_b's work and @ab/.", [("@a_b", "a_b"), ("@ab", "ab")]),
+    ("@pmid:123#x", [("@pmid:123", "pmid:123")]),  # an identifier is tried before a key
+    ("[@a.b.] [@x--y] [@a..b] [@pmid:123#x] [@doi:10.1000/a.b.]", []),  # text glued to the key
+    ("[@a.b, p. 3]", [("[@a.b, p. 3]", "a.b")]),
+])
+def test_a_key_ends_at_punctuation_not_followed_by_a_word_character(text: str, found: list[tuple[str, str]]) -> None:
+    """The key pattern is possessive (it never gives characters back): the key it takes must
+    be the longest one, as the pattern that backtracked found, in text and in brackets."""
+    from citereview.core.syntax import find_groups
+
+    assert [(m.group(0), g.items[0].key) for m, g in find_groups(text, False)] == found
+
+
+@pytest.mark.parametrize(("text", "sentences"), [
+    ("- **Bold** claim [@a] .\n", ["Bold claim."]),
+    ("| cell \u00a0 | row [@b] | \n", ["cell | row"]),
+    ("> Quoted _claim_ [@c] ,  and more [@d]  !\n", ["Quoted claim, and more!"] * 2),
+    ("1. Listed claim [as of 2024-05] [@e].\n", ["Listed claim."]),
+    ("Escaped \\[as of 2024] stays [@f].\n", ["Escaped \\[as of 2024] stays."]),
+    ("Para one.\n\nIntro. A `code` claim [@g] ; end. Next.\n", ["A code claim; end."]),
+    ("   \t- \u2003 spaced   [@h]\u2003.\n", ["spaced."]),
+])
+def test_a_sentence_is_tidied_for_reviewers(text: str, sentences: list[str]) -> None:
+    """Marks at the start, emphasis and code marks, removed citations and dated facts go;
+    the space left before punctuation goes; any run of white space (Unicode's too) is one
+    space, and none is left at the ends."""
+    assert [o.sentence for o in scan_source(text)] == sentences
+
+
+def test_a_dated_fact_after_a_backslash_is_text() -> None:
+    from citereview.core.syntax import FACT_RE
+
+    text = "[as of 2024] \\[as of 2025] [AS OF 1999]"
+    assert [m.group("fact") for m in FACT_RE.finditer(text)] == ["2024", "1999"]

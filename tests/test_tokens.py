@@ -32,3 +32,15 @@ def test_an_unrendered_citation_shows_its_source_and_blocks_their_html() -> None
     table = TokenTable(sources=["[@a]"])
     block = table.defer("<p>block</p>")
     assert table.restore(f"x \x02kecite:0\x03 {block}") == "x [@a] <p>block</p>"
+
+
+def test_tokenise_drops_the_backslash_of_escaped_at_signs_outside_code_only() -> None:
+    """Text between groups is copied as it is unless the page escapes an ``@``: then, and
+    only outside code, the backslash goes (before, between and after the groups)."""
+    from citereview.mdext.tokens import tokenise
+
+    text, groups, sources = tokenise("Mail \\@ann [@a] and \\@bob, `\\@code` [@b] \\@end")
+    assert text == "Mail @ann \x02kecite:0\x03 and @bob, `\\@code` \x02kecite:1\x03 @end"
+    assert [g.items[0].key for g in groups] == ["a", "b"] and sources == ("[@a]", "[@b]")
+    assert tokenise("No escape [@a] here, \\[@b] nor [@c]")[0] == (
+        "No escape \x02kecite:0\x03 here, \\[@b] nor \x02kecite:1\x03")

@@ -32,6 +32,7 @@ VOID = frozenset("area base br col embed hr img input link meta param source tra
 
 #: Line-level places where Markdown keeps text as an attribute or a definition, as
 #: (context, pattern for the line's text before the group, pattern for the text after it).
+#: Each "before" pattern needs one of :data:`_LINE_MARKS` in the text it matches.
 _LINE_RULES: tuple[tuple[str, re.Pattern[str], re.Pattern[str] | None], ...] = (
     ("an abbreviation definition", re.compile(r"^\*\[[^\]]*\][ ]?:"), None),
     ("a link definition's title", re.compile(r"^[ ]{0,3}\[[^\]]+\]:\s*\S+\s+[\"'(]"), None),
@@ -39,6 +40,11 @@ _LINE_RULES: tuple[tuple[str, re.Pattern[str], re.Pattern[str] | None], ...] = (
     ("a link's title", re.compile(r"\]\([^()\s]*\s+[\"'][^\"'\n]*$"), None),
     ("an attribute list", re.compile(r"\{:?[^{}\n]*=\s*[\"'][^\"'\n]*$"), re.compile(r"^[^{}\n]*\}")),
 )
+#: What each rule's "before" pattern cannot match without (``*[``, ``[…]:``, ``![``, ``](``,
+#: ``{``): where the line holds none of them before a group, or the page none at all, no
+#: pattern need run. Most citations stand in plain prose, where the five searches were most
+#: of the check.
+_LINE_MARKS = ("*[", "]:", "![", "](", "{")
 
 
 class _HtmlPlaces(HTMLParser):
@@ -99,6 +105,10 @@ class Places:
     def __init__(self, masked: str) -> None:
         self.text = masked
         self._html: _HtmlPlaces | None = None
+        #: The line rules' marks the page holds, and whether it holds a ``<`` (no tag, no raw
+        #: HTML without one): asked once, not for every group.
+        self._marks = tuple(mark for mark in _LINE_MARKS if mark in masked)
+        self._has_html = "<" in masked
 
     def _html_places(self) -> _HtmlPlaces:
         if self._html is None:
@@ -110,14 +120,17 @@ class Places:
 
     def unrendered(self, start: int, end: int) -> str | None:
         """Why the text at ``start:end`` is not rendered (a place, for messages), else ``None``."""
-        line_start = self.text.rfind("\n", 0, start) + 1
-        line_end = self.text.find("\n", end)
-        before = self.text[line_start:start]
-        after = self.text[end: len(self.text) if line_end == -1 else line_end]
-        for context, before_re, after_re in _LINE_RULES:
-            if before_re.search(before) and (after_re is None or after_re.search(after)):
-                return context
-        if "<" not in self.text:
+        if self._marks:
+            text = self.text
+            line_start = text.rfind("\n", 0, start) + 1
+            before = text[line_start:start]
+            if any(mark in before for mark in self._marks):
+                line_end = text.find("\n", end)
+                after = text[end: len(text) if line_end == -1 else line_end]
+                for context, before_re, after_re in _LINE_RULES:
+                    if before_re.search(before) and (after_re is None or after_re.search(after)):
+                        return context
+        if not self._has_html:
             return None
         html = self._html_places()
         if _inside(html.tags, start):
