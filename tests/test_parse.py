@@ -104,6 +104,17 @@ def test_citations_markdown_does_not_render_are_misplaced_not_counted() -> None:
     ]
 
 
+def test_html_the_standard_parser_gives_up_on_does_not_stop_the_scan() -> None:
+    """``<![CDAT …`` makes Python's HTMLParser raise AssertionError (a marked section with an
+    unknown keyword); the scan keeps the places it found before and goes on, so that
+    ``citereview check`` reports the page instead of a traceback."""
+    from citereview.core.syntax import find_groups, misplaced
+
+    text = "<div>\nraw [@a]\n</div>\n\nSee <![CDAT [@b] here, then [@c].\n"
+    assert [m.group(0) for m, _ in find_groups(text)] == ["[@b]", "[@c]"]
+    assert [(p.line, p.text, p.place) for p in misplaced(text)] == [(2, "[@a]", "a raw HTML block")]
+
+
 @pytest.mark.parametrize(("text", "keys"), [
     ("\\[@a] escaped bracket", []),
     ("[\\@a] escaped at-sign", []),

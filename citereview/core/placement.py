@@ -114,8 +114,16 @@ class Places:
         if self._html is None:
             self._html = _HtmlPlaces(self.text)
             if re.search(r"<[A-Za-z]", self.text):
-                self._html.feed(self.text)
-                self._html.close()
+                try:
+                    self._html.feed(self.text)
+                    self._html.close()
+                except AssertionError:
+                    # The standard library's parser gives up on some declarations
+                    # (``<![alt …`` is read as a marked section with an unknown keyword).
+                    # Keep the places found before that point: the checker must report the
+                    # page's citations, not stop with a traceback. (MkDocs' own parser fails
+                    # on the same text, naming the page.)
+                    pass
         return self._html
 
     def unrendered(self, start: int, end: int) -> str | None:
