@@ -5,7 +5,8 @@ The speed-ups replace citeproc-py methods in the element classes of our formatte
 styles (and a few of its functions while our formatter runs), and the formatter passes
 citeproc-py its own citation item class, so the proof is by comparison: every reference
 of the site's bibliography, of the benchmark's synthetic one and of a set of edge cases
-(editors only, no author, many authors, full dates, date ranges, translated works) is
+(editors only, no author, many authors, full dates, date ranges, translated works, a
+language, nocase text, uncertain, literal and seasonal dates) is
 formatted in several CSL styles with citeproc-py untouched and with the memo, each time from
 freshly loaded styles, and the output must be identical.
 """
@@ -27,7 +28,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 import build_bench
 
 STYLES = ["american-medical-association", "apa", "vancouver", "chicago-author-date",
-          "modern-language-association", "ieee", "nature", "harvard-cite-them-right"]
+          "modern-language-association", "ieee", "nature", "harvard-cite-them-right",
+          "acm-siggraph"]  # small capitals: a <text> with a font property
 
 EDGE_CASES: list[dict] = [
     {"id": "editors", "type": "book", "title": "Edited volume", "editor": [
@@ -51,6 +53,19 @@ EDGE_CASES: list[dict] = [
      "author": [{"family": "Beethoven", "given": "Ludwig", "dropping-particle": "van"},
                 {"family": "Gaulle", "given": "Charles", "non-dropping-particle": "de"}],
      "container-title": "J Test", "issued": {"date-parts": [[1999]]}, "page": "5"},
+    # A language of its own, text citeproc-py must not change the case of, an uncertain date.
+    {"id": "language", "type": "article-journal", "title": "Über <span class=\"nocase\">iPhone</span> use",
+     "language": "de-DE", "author": [{"family": "Müller", "given": "Hans-Peter"}], "container-title": "Z Test",
+     "issued": {"date-parts": [[1890]], "circa": 1}, "volume": "7", "issue": "2", "page": "1123-1129"},
+    {"id": "container-only", "type": "article-journal", "title": "Container only", "container-title": "J Stuff"},
+    {"id": "translators", "type": "book", "title": "Translators only",
+     "translator": [{"family": "Tr", "given": "Anna Maria"}], "issued": {"date-parts": [[2001, 2, 3]]}},
+    {"id": "days", "type": "article-newspaper", "title": "A story", "container-title": "The Times",
+     "issued": {"date-parts": [[2019, 11, 5], [2019, 11, 20]]}, "page": "A1, A4-A5"},
+    {"id": "literal", "type": "book", "title": "In press", "issued": {"literal": "in press"},
+     "author": [{"literal": "Some Org"}], "edition": "2"},
+    {"id": "season", "type": "webpage", "title": "Seasonal", "issued": {"date-parts": [[2010]], "season": 2},
+     "URL": "https://example.org/s"},
 ]
 
 

@@ -54,6 +54,39 @@ sets none of them; for those the shortcut reads the five attributes and returns 
 unchanged, exactly what the five steps return. Any element that sets one goes the original
 way. That was a seventh of what remained of citeproc-py's time.
 
+Rendering itself re-reads the style at every element for every reference: it splits an
+``<if>``'s ``type`` attribute, asks each child of a ``<group>`` whether it calls a variable,
+reads a ``<text>``'s ten attributes. What it reads depends on attributes and children, which
+citeproc-py never changes for any element but a ``<date-part>`` (its attributes) and a
+``<names>`` (the inserted ``<name>``); none of the following touches either, so each is read
+once per element and kept. What depends on the reference is computed afresh every time.
+
+- child look-ups (``SomewhatObjectifiedElement.__getattr__``: ``names.name``, ``style.
+  bibliography``…): the first child with that tag; the ``<name>`` citeproc-py inserts has a
+  tag outside the CSL namespace, so it is never one of them;
+- ``<if>``/``<else-if>`` (``If.render``) and ``<choose>`` (``Choose.render``): an ``<if>``'s
+  tests are split and normalised once; the choice evaluates them on every reference, the
+  same tests in the same order, and renders the first branch that holds, as citeproc-py
+  does, without raising and catching ``ConditionFailed`` for every branch that does not;
+  ``<choose>``'s children are kept;
+- ``<group>`` (``Group.process``): its children, and whether each calls a variable (which
+  follows from their attributes, children and macros; if a child cannot tell, citeproc-py's
+  own code runs, and raises, every time). The children are rendered and the outcome decided
+  as in citeproc-py;
+- ``<text>`` (``Text.process`` and ``Text.markup``): which attribute it renders, its style's
+  default language, whether it strips periods, changes case, sets a font property or quotes,
+  and its affixes. The reference's language is looked up without raising when it has none;
+  ``Quoted.quote`` reads (and ignores) the locale option ``punctuation-in-quote`` on every
+  call, which fails the same way every time if it fails, so that is tried once and
+  citeproc-py's own markup runs every time if it failed;
+- ``<name>`` options (``Name.get_option``, 15 a name list): the ``<name>``'s attribute, or the
+  enclosing ``<citation>``'s or ``<bibliography>``'s, or the style's, or the default; not
+  remembered when sorting passes options of its own;
+- a term's text (``get_single_term``, ``get_plural_term``), by the root of the element asking
+  (a style or a locale; the term is looked up from there), the term's name, form and
+  options, and the output formatter that escapes it (the style's, for a term in the style
+  and in its locale files alike); a new ``String`` every time, as from citeproc-py.
+
 A style's locales are chosen by citeproc-py's own ``Style.set_locale_list``; it loads the
 locale files it picks with citeproc-py's classes, so our ``<style>`` class then parses each
 of those files again with ours (well under a millisecond each, once per style).
@@ -73,7 +106,8 @@ against (``CHECKED_VERSIONS``); with any other version :func:`style_class` is ci
 own, and references format exactly as before, only slower. :func:`active` is kept for what
 is not a method of a style's elements: the functions it replaces are put in place for the
 duration of our formatter's calls only, then citeproc-py's own are restored, so another user
-of citeproc-py in the same process never runs them.
+of citeproc-py in the same process never runs them. Every memo here is a ``BoundedCache`` keyed on style
+and locale elements (never on a reference), and :func:`clear_memo` empties them all.
 ``tests/test_citeproc_memo.py`` formats every reference of the site and of the benchmark with
 and without the speed-ups, in several CSL styles, and requires identical output.
 """
@@ -98,12 +132,25 @@ STABLE_PREFIXES = ("./ancestor", "./parent::", "cs:macro[", "./cs:term[", "./cs:
 MAX_ENTRIES = 50_000
 
 CSL_URI = "http://purl.org/net/xbiblio/csl"
+#: The five font properties ``Formatted.format`` applies, and the values that leave text as it is.
+FONT_DEFAULTS = (("font-style", "normal"), ("font-variant", "normal"), ("font-weight", "normal"),
+                 ("text-decoration", "none"), ("vertical-align", "baseline"))
 CSL_NS = "{" + CSL_URI + "}"
 
 _queries: BoundedCache[tuple[Any, str], list[Any]] = BoundedCache("citeproc-queries", MAX_ENTRIES)
 _options: BoundedCache[tuple[Any, str], Any] = BoundedCache("citeproc-options", MAX_ENTRIES)
 _roots: BoundedCache[Any, Any] = BoundedCache("citeproc-roots", MAX_ENTRIES)
 _locale_terms: BoundedCache[tuple[Any, ...], Any] = BoundedCache("citeproc-locale-terms", MAX_ENTRIES)
+_children: BoundedCache[tuple[Any, str], Any] = BoundedCache("citeproc-children", MAX_ENTRIES)
+_kids: BoundedCache[Any, tuple[Any, ...]] = BoundedCache("citeproc-kids", MAX_ENTRIES)
+_conditions: BoundedCache[Any, tuple[Any, ...]] = BoundedCache("citeproc-conditions", MAX_ENTRIES)
+_name_options: BoundedCache[tuple[Any, str, Any], Any] = BoundedCache("citeproc-name-options", MAX_ENTRIES)
+_term_texts: BoundedCache[tuple[Any, str, Any], Any] = BoundedCache("citeproc-term-texts", MAX_ENTRIES)
+_groups: BoundedCache[Any, Any] = BoundedCache("citeproc-groups", MAX_ENTRIES)
+_markups: BoundedCache[Any, Any] = BoundedCache("citeproc-text-markups", MAX_ENTRIES)
+_text_plans: BoundedCache[Any, Any] = BoundedCache("citeproc-text-plans", MAX_ENTRIES)
+_MEMOS = (_queries, _options, _roots, _locale_terms, _children, _kids, _conditions, _name_options,
+          _term_texts, _groups, _markups, _text_plans)
 #: Once built: our style class ("style") and element classes by CSL tag ("elements").
 _built: dict[str, Any] = {}
 _build_lock = threading.Lock()
@@ -193,6 +240,7 @@ def _build() -> None:
     fmt = model.Formatted.format
     set_locale_list = model.Style.set_locale_list
     tree_roots = (model.Style, model.Locale)
+    branches: list[type] = []  # our <if> and <else-if> classes, once made
 
     def memo_xpath_search(self: Any, expression: str) -> list[Any]:
         if not expression.startswith(STABLE_PREFIXES):
@@ -262,11 +310,13 @@ def _build() -> None:
         ("get_root", get_root, memo_get_root),
         ("format", fmt, plain_format),
         ("set_locale_list", set_locale_list, our_locale_list),
+        *_style_answers(model, branches),
     ]
     classes = {}
     for cls in model.CitationStylesElement.__subclasses__():
         body = {name: ours for name, theirs, ours in replaced if getattr(cls, name, None) is theirs}
         classes[cls.__name__.replace("_", "-").lower()] = type(cls.__name__, (cls,), body) if body else cls
+    branches.extend([classes["if"], classes["else-if"]])
     lookup = etree.ElementNamespaceClassLookup()
     namespace = lookup.get_namespace(CSL_URI)
     namespace[None] = model.CitationStylesElement
@@ -295,6 +345,245 @@ def _build() -> None:
     _built["style"] = Style
 
 
+def _style_answers(model: Any, branches: list[type]) -> list[tuple[str, Any, Any]]:
+    """Replacements whose answers depend on the style alone, as (name, theirs, ours)."""
+    from citeproc import string as cs_string
+    from citeproc.source import Reference, VariableError
+
+    child = model.SomewhatObjectifiedElement.__getattr__
+    tree_roots = (model.Style, model.Locale)
+
+    def memo_child(self: Any, name: str) -> Any:
+        key = (self, name)
+        found = _children.get(key, _children)
+        if found is _children:
+            found = _children.remember(key, child(self, name))
+        return found
+
+    names_class, choose_class = model.Names, model.Choose
+    condition_failed = model.ConditionFailed
+    string_class = cs_string.String
+    choose_render = model.Choose.render
+    if_render = model.If.render
+    text_process = model.Text.process
+    name_option = model.Name.get_option
+
+    def kids(element: Any) -> tuple[Any, ...]:
+        found = _kids.get(element)
+        if found is None:
+            found = tuple(element.iterchildren())
+            if not isinstance(element, names_class):  # the only element that gains a child
+                _kids.remember(element, found)
+        return found
+
+    def condition_of(element: Any) -> tuple[Any, ...]:
+        """An <if>'s tests, split and normalised as citeproc-py does on every evaluation."""
+        get = element.get
+
+        def words(test: str, normal: Any) -> tuple[str, ...]:
+            return tuple(normal(word) for word in (get(test) or "").split())
+
+        return (words("type", str.lower), words("variable", lambda var: var.replace("-", "_")),
+                words("is-numeric", lambda var: var.replace("-", "_")),
+                tuple(test for test in ("is-uncertain-date", "locator", "position") if get(test) is not None),
+                get("match"))
+
+    def holds(self: Any, item: Any, context: Any) -> bool:
+        condition = _conditions.get(self)
+        if condition is None:
+            condition = _conditions.remember(self, condition_of(self))
+        types, variables, numeric, others, match = condition
+        results: list[Any] = []
+        if types:
+            kind = item.reference.type
+            results += [typ == kind for typ in types]
+        for var in variables:
+            results.append(("locator" in item) if var == "locator" else (var in item.reference))
+        if numeric:
+            numeric_match = self.re_numeric.match
+            results += [var in item.reference and numeric_match(str(item.reference[var])) for var in numeric]
+        for test in others:
+            if test == "is-uncertain-date":
+                results += self._is_uncertain_date(item)
+            elif test == "locator":
+                results += self._locator(item)
+            else:
+                results += self._position(item, context)
+        if match == "any":
+            return any(results)
+        if match == "none":
+            return not any(results)
+        return all(results)
+
+    def fast_if_render(self: Any, item: Any, context: Any = None, delimiter: str = "", **kwargs: Any) -> Any:
+        if not holds(self, item, context):
+            raise condition_failed
+        return self.render_children(item, context=context, delimiter=delimiter, **kwargs)
+
+    def fast_choose_render(self: Any, item: Any, context: Any = None, delimiter: str = "",
+                           **kwargs: Any) -> Any:
+        for child in kids(self):
+            try:
+                if type(child) in branches:
+                    if not holds(child, item, context):
+                        continue
+                    return child.render_children(item, context=context, delimiter=delimiter, **kwargs)
+                return child.render(item, context=context, delimiter=delimiter, **kwargs)
+            except condition_failed:
+                continue
+        return None
+
+    def text_plan(self: Any) -> tuple[Any, Any, str]:
+        """Which of its attributes a <text> renders, and its style's default language."""
+        get = self.get
+        kind = next((name for name in ("variable", "macro", "term", "value") if get(name) is not None), None)
+        return kind, kind and get(kind), self.get_root().get("default-locale", "en")[:2]
+
+    def fast_text_process(self: Any, item: Any, context: Any = None, **kwargs: Any) -> Any:
+        if context is None:
+            context = self
+        plan = _text_plans.get(self)
+        if plan is None:
+            plan = _text_plans.remember(self, text_plan(self))
+        kind, value, default_language = plan
+        reference = item.reference
+        if type(reference) is Reference and "language" not in reference:
+            language = default_language
+        else:
+            try:
+                language = reference.language[:2]
+            except VariableError:
+                language = default_language
+        if kind == "variable":
+            text = self._variable(item, context)
+        elif kind == "macro":
+            text = self.get_macro(value).render(item, context)
+        elif kind == "term":
+            text = self._term(item)
+        elif kind == "value":
+            text = string_class(self.preformat(value))
+        return text, language  # unbound without any of those attributes, as in citeproc-py
+
+    def memo_name_option(self: Any, name: str, context: Any = None, sort_options: Any = None) -> Any:
+        if sort_options is not None:
+            return name_option(self, name, context, sort_options)
+        key = (self, name, context)
+        value = _name_options.get(key, _name_options)
+        if value is _name_options:
+            value = _name_options.remember(key, name_option(self, name, context))
+        return value
+
+    single_term = model.CitationStylesElement.get_single_term
+    plural_term = model.CitationStylesElement.get_plural_term
+
+    def term_text(self: Any, theirs: Any, name: str, form: Any, fallback_locale: bool, zero_padded: bool) -> Any:
+        root = self.get_root()
+        if not isinstance(root, tree_roots):
+            return theirs(self, name, form, fallback_locale, zero_padded)
+        key = (root, theirs, name, form, fallback_locale, zero_padded, self.get_formatter())
+        text = _term_texts.get(key)
+        if text is None:
+            text = _term_texts.remember(key, theirs(self, name, form, fallback_locale, zero_padded))
+        return string_class(text)  # a new String, as citeproc-py returns
+
+    def memo_single_term(self: Any, name: str, form: Any = None, fallback_locale: bool = True,
+                         zero_padded: bool = False) -> Any:
+        return term_text(self, single_term, name, form, fallback_locale, zero_padded)
+
+    def memo_plural_term(self: Any, name: str, form: Any = None, fallback_locale: bool = True,
+                         zero_padded: bool = False) -> Any:
+        return term_text(self, plural_term, name, form, fallback_locale, zero_padded)
+
+    group_process = model.Group.process
+
+    def group_plan(self: Any) -> Any:
+        """Each child with whether it is a <choose> and calls a variable; False if a child
+        cannot say (citeproc-py's own code then raises, each time)."""
+        try:
+            return tuple((child, isinstance(child, choose_class), child.calls_variable()) for child in kids(self))
+        except Exception:
+            return False
+
+    def fast_group_process(self: Any, item: Any, context: Any = None, **kwargs: Any) -> Any:
+        plan = _groups.get(self)
+        if plan is None:
+            plan = _groups.remember(self, group_plan(self))
+        if plan is False:
+            return group_process(self, item, context=context, **kwargs)
+        output = []
+        variable_called = False
+        variable_rendered = False
+        delimiter = self.get("delimiter", "")
+        for child, is_choose, calls in plan:
+            variable_called = variable_called or calls
+            try:
+                if is_choose:
+                    child_text = child.render(item, context=context, delimiter=delimiter, **kwargs)
+                else:
+                    child_text = child.render(item, context=context, **kwargs)
+                if child_text is not None:
+                    output.append(child_text)
+                    variable_rendered = variable_rendered or calls
+            except VariableError:
+                pass
+        if output and (not variable_called or variable_rendered):
+            return self.join(output)
+        raise VariableError
+
+    text_markup = model.Text.markup
+    formatted_format = model.Formatted.format
+
+    def markup_plan(self: Any) -> Any:
+        """What a <text>'s attributes ask of its markup, or False if citeproc-py's own code raises."""
+        get = self.get
+        try:
+            self.get_locale_option("punctuation-in-quote").lower()  # read (and unused) by Quoted.quote
+        except Exception:
+            return False
+        return (get("strip-periods", "false").lower() == "true", get("text-case") is not None,
+                all(get(name, default) == default for name, default in FONT_DEFAULTS),
+                get("quotes", "false").lower() == "true", get("prefix", ""), get("suffix", ""))
+
+    def fast_text_markup(self: Any, text: Any, language: Any) -> Any:
+        if not text:
+            return None
+        plan = _markups.get(self)
+        if plan is None:
+            plan = _markups.remember(self, markup_plan(self))
+        if plan is False:
+            return text_markup(self, text, language)
+        strip_periods, cased, plain, quoted, prefix, suffix = plan
+        if strip_periods:
+            text = text.replace(".", "")
+        if cased:
+            text = self.case(text, language)
+        if not plain:
+            text = formatted_format(self, text)
+        elif isinstance(text, (int, float)):
+            text = str(text)
+        if quoted:
+            open_quote = self.get_single_term(name="open-quote")
+            close_quote = self.get_single_term(name="close-quote")
+            text = open_quote + text + close_quote
+        if text is None:
+            return None
+        seam = model.normalize_seam  # as citeproc-py's Affixed.wrap finds it
+        text = prefix + seam(prefix, text)
+        return text + seam(text, suffix)
+
+    return [
+        ("markup", text_markup, fast_text_markup),
+        ("process", group_process, fast_group_process),
+        ("get_single_term", single_term, memo_single_term),
+        ("get_plural_term", plural_term, memo_plural_term),
+        ("__getattr__", child, memo_child),
+        ("render", if_render, fast_if_render),
+        ("render", choose_render, fast_choose_render),
+        ("process", text_process, fast_text_process),
+        ("get_option", name_option, memo_name_option),
+    ]
+
+
 def prepare_style(style: Any) -> int:
     """Give each ``<names>`` that lacks a ``<name>`` the empty one citeproc-py would insert on
     first use, in the CSL namespace so that it is found again. Returns how many were added;
@@ -314,10 +603,8 @@ def prepare_style(style: Any) -> int:
 
 def clear_memo() -> None:
     """Forget every remembered answer (tests that count queries start from nothing)."""
-    _queries.clear()
-    _options.clear()
-    _roots.clear()
-    _locale_terms.clear()
+    for memo in _MEMOS:
+        memo.clear()
 
 
 def _reset() -> None:
