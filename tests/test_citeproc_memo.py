@@ -109,6 +109,44 @@ def test_same_output_with_and_without_the_speed_ups() -> None:
     assert sum("<i>" in html for html in with_memo.values()) > len(refs)
 
 
+def _shape(text: object) -> object:
+    """A text as type and value, piece by piece (two equal strings may differ in their pieces)."""
+    from citeproc.string import MixedString
+
+    if isinstance(text, MixedString):
+        return ("MixedString", [_shape(piece) for piece in text])
+    return (type(text).__name__, str(text))
+
+
+def test_seams_are_normalised_as_citeproc_does() -> None:
+    """Ours looks only at the pieces' edges; the outcome (the very object when nothing changes,
+    else the same pieces) is citeproc-py's, for random pieces, nested and empty ones included."""
+    from citeproc import string as cs_string
+    from citeproc.formatter import html
+
+    theirs = cs_string.normalize_seam
+    with speedups.active():
+        ours = cs_string.normalize_seam
+    assert ours is not theirs and cs_string.normalize_seam is theirs
+    rng = random.Random(3)
+    atoms = ["", " ", ".", ",", "a", "b. ", " c", ";", "..", "x,", " :", "?", "!"]
+    makers = [str, cs_string.String, cs_string.NoCase, html.Italic]
+
+    def piece(depth: int) -> object:
+        roll = rng.randrange(7 if depth < 2 else 5)
+        if roll < 4:
+            return makers[roll](rng.choice(atoms))
+        if roll == 4:
+            return rng.randrange(3) * 7
+        return cs_string.MixedString([piece(depth + 1) for _ in range(rng.randrange(4))])
+
+    for _ in range(20000):
+        left, other = piece(0), piece(0)
+        expected, got = theirs(left, other), ours(left, other)
+        assert (got is other) == (expected is other), (left, other)
+        assert _shape(got) == _shape(expected), (left, other)
+
+
 def test_the_memo_spares_most_queries() -> None:
     """Counted, not timed: with the memo, lxml evaluates a small fraction of the queries."""
     from citeproc import model

@@ -101,13 +101,19 @@ attributes either way, and sits first). A ``<names>`` directly in a ``<substitut
 alone: citeproc-py lets it borrow the enclosing ``<names>``' ``<name>`` only while it has
 none of its own.
 
+One change is not a method of a style's elements. :func:`active` replaces ``normalize_seam`` in
+``citeproc.string`` and ``citeproc.model`` (module functions, cheap to swap, unlike class
+attributes) for the duration of our formatter's calls only, then restores citeproc-py's own,
+so another user of citeproc-py in the same process never runs it. citeproc-py calls it some
+80 times a reference to join two pieces of text, and each time turns both whole pieces into
+strings to look at the last character of one and the first of the other; ours finds those two
+characters from the pieces' ends, as they are in the joined string, and decides as before.
+
 This leans on citeproc-py's internals, so it is applied only to the versions it was checked
 against (``CHECKED_VERSIONS``); with any other version :func:`style_class` is citeproc-py's
-own, and references format exactly as before, only slower. :func:`active` is kept for what
-is not a method of a style's elements: the functions it replaces are put in place for the
-duration of our formatter's calls only, then citeproc-py's own are restored, so another user
-of citeproc-py in the same process never runs them. Every memo here is a ``BoundedCache`` keyed on style
-and locale elements (never on a reference), and :func:`clear_memo` empties them all.
+own, :func:`active` changes nothing, and references format exactly as before, only slower.
+Every memo here is a ``BoundedCache`` keyed on style and locale elements (never on a
+reference), and :func:`clear_memo` empties them all.
 ``tests/test_citeproc_memo.py`` formats every reference of the site and of the benchmark with
 and without the speed-ups, in several CSL styles, and requires identical output.
 """
@@ -343,6 +349,7 @@ def _build() -> None:
 
     _built["elements"] = classes
     _built["style"] = Style
+    _swaps.extend(_string_functions())
 
 
 def _style_answers(model: Any, branches: list[type]) -> list[tuple[str, Any, Any]]:
@@ -567,7 +574,7 @@ def _style_answers(model: Any, branches: list[type]) -> list[tuple[str, Any, Any
             text = open_quote + text + close_quote
         if text is None:
             return None
-        seam = model.normalize_seam  # as citeproc-py's Affixed.wrap finds it
+        seam = model.normalize_seam  # citeproc-py's, or ours inside active()
         text = prefix + seam(prefix, text)
         return text + seam(text, suffix)
 
@@ -581,6 +588,57 @@ def _style_answers(model: Any, branches: list[type]) -> list[tuple[str, Any, Any
         ("render", choose_render, fast_choose_render),
         ("process", text_process, fast_text_process),
         ("get_option", name_option, memo_name_option),
+    ]
+
+
+def _string_functions() -> list[tuple[Any, str, Any, Any]]:
+    """citeproc-py's module-level functions and ours, as (module, name, theirs, ours)."""
+    from citeproc import model
+    from citeproc import string as cs_string
+
+    mixed_string = cs_string.MixedString
+    seam_punctuation = cs_string.SEAM_PUNCTUATION
+    strip_first_char = cs_string._strip_first_char
+    normalize_seam = cs_string.normalize_seam
+
+    plain_strings = frozenset({str, cs_string.String, cs_string.NoCase})  # str() is the text itself
+
+    def last_char(text: Any) -> str:
+        kind = type(text)
+        if kind in plain_strings:
+            return text[-1:]
+        if kind is mixed_string:
+            for piece in reversed(text):
+                found = last_char(piece)
+                if found:
+                    return found
+            return ""
+        return str(text)[-1:]
+
+    def first_char(text: Any) -> str:
+        kind = type(text)
+        if kind in plain_strings:
+            return text[:1]
+        if kind is mixed_string:
+            for piece in text:
+                found = first_char(piece)
+                if found:
+                    return found
+            return ""
+        return str(text)[:1]
+
+    def edge_normalize_seam(left: Any, other: Any) -> Any:
+        last = last_char(left)
+        first = first_char(other)
+        if not last or not first:
+            return other
+        if (last == " " and first == " ") or (last == first and first in seam_punctuation):
+            return strip_first_char(other)
+        return other
+
+    return [
+        (cs_string, "normalize_seam", normalize_seam, edge_normalize_seam),
+        (model, "normalize_seam", normalize_seam, edge_normalize_seam),
     ]
 
 
