@@ -2,13 +2,13 @@
 citeproc-py's own code, with fewer queries, and citeproc-py untouched outside our calls.
 
 The speed-ups replace citeproc-py methods in the element classes of our formatter's own
-styles (and a few of its functions while our formatter runs), and the formatter passes
-citeproc-py its own citation item class, so the proof is by comparison: every reference
-of the site's bibliography, of the benchmark's synthetic one and of a set of edge cases
-(editors only, no author, many authors, full dates, date ranges, translated works, a
-language, nocase text, uncertain, literal and seasonal dates) is
-formatted in several CSL styles with citeproc-py untouched and with the memo, each time from
-freshly loaded styles, and the output must be identical.
+styles and in its own reader of references (and a function while our formatter runs), and
+the formatter passes citeproc-py its own citation item class, so the proof is by comparison:
+every reference of the site's bibliography, of the benchmark's synthetic one and of a set of
+edge cases (editors only, no author, many authors, full dates, date ranges, translated
+works, a language, nocase text, uncertain, literal and seasonal dates) is formatted in
+several CSL styles with citeproc-py untouched and with the memo, each time from freshly
+loaded styles, and the output must be identical.
 """
 
 from __future__ import annotations
@@ -145,6 +145,16 @@ def test_seams_are_normalised_as_citeproc_does() -> None:
         expected, got = theirs(left, other), ours(left, other)
         assert (got is other) == (expected is other), (left, other)
         assert _shape(got) == _shape(expected), (left, other)
+
+
+def test_text_is_parsed_as_citeproc_does() -> None:
+    from citeproc.source.json import CiteProcJSON
+
+    theirs, ours = CiteProcJSON([]), speedups.source_class()([])
+    assert type(ours) is not CiteProcJSON
+    for text in ["", "Plain", "A <span class=\"nocase\">iPhone</span> b", "<SPAN CLASS=\"nocase\">X</SPAN>",
+                 "Ünïcödé İstanbul", "a <span class=\"nocase\">unclosed", 1234, 12.5]:
+        assert _shape(ours.parse_string(text)) == _shape(theirs.parse_string(text)), text
 
 
 def test_the_memo_spares_most_queries() -> None:

@@ -137,7 +137,7 @@ class Formatter:
         style = self.style
         with warnings.catch_warnings(), speedups.active(self.speed_ups):
             warnings.simplefilter("ignore")
-            source = CiteProcJSON([data])
+            source = (speedups.source_class() if self.speed_ups else CiteProcJSON)([data])
             bib = CitationStylesBibliography(style, source, formatter.html)
             item = _item_class()("ref", bibliography=bib) if self.speed_ups else CitationItem("ref")
             bib.register(Citation([item]))

@@ -101,7 +101,11 @@ attributes either way, and sits first). A ``<names>`` directly in a ``<substitut
 alone: citeproc-py lets it borrow the enclosing ``<names>``' ``<name>`` only while it has
 none of its own.
 
-One change is not a method of a style's elements. :func:`active` replaces ``normalize_seam`` in
+Two changes are not methods of a style's elements. References are read by
+:func:`source_class`, a subclass of citeproc-py's ``CiteProcJSON`` whose ``parse_string``
+returns what citeproc-py's makes of a text without a ``<span class="nocase">`` (a
+``MixedString`` holding one ``String``, or an empty one) without searching it in a loop that
+ends on a ``ValueError`` for every field. And :func:`active` replaces ``normalize_seam`` in
 ``citeproc.string`` and ``citeproc.model`` (module functions, cheap to swap, unlike class
 attributes) for the duration of our formatter's calls only, then restores citeproc-py's own,
 so another user of citeproc-py in the same process never runs it. citeproc-py calls it some
@@ -110,10 +114,10 @@ strings to look at the last character of one and the first of the other; ours fi
 characters from the pieces' ends, as they are in the joined string, and decides as before.
 
 This leans on citeproc-py's internals, so it is applied only to the versions it was checked
-against (``CHECKED_VERSIONS``); with any other version :func:`style_class` is citeproc-py's
-own, :func:`active` changes nothing, and references format exactly as before, only slower.
-Every memo here is a ``BoundedCache`` keyed on style and locale elements (never on a
-reference), and :func:`clear_memo` empties them all.
+against (``CHECKED_VERSIONS``); with any other version :func:`style_class` and
+:func:`source_class` are citeproc-py's own, :func:`active` changes nothing, and references
+format exactly as before, only slower. Every memo here is a ``BoundedCache`` keyed on style
+and locale elements (never on a reference), and :func:`clear_memo` empties them all.
 ``tests/test_citeproc_memo.py`` formats every reference of the site and of the benchmark with
 and without the speed-ups, in several CSL styles, and requires identical output.
 """
@@ -200,6 +204,17 @@ def _ensure_built() -> None:
     with _build_lock:
         if not _built:
             _build()
+
+
+def source_class() -> Any:
+    """The class to read CSL-JSON references with: for a checked citeproc-py, citeproc-py's
+    ``CiteProcJSON`` with a shortcut for text without a ``nocase`` span; else citeproc-py's own."""
+    from citeproc.source.json import CiteProcJSON
+
+    if not supported():
+        return CiteProcJSON
+    _ensure_built()
+    return _built["source"]
 
 
 def installed() -> bool:
@@ -349,6 +364,7 @@ def _build() -> None:
 
     _built["elements"] = classes
     _built["style"] = Style
+    _built["source"] = _source_class()
     _swaps.extend(_string_functions())
 
 
@@ -589,6 +605,24 @@ def _style_answers(model: Any, branches: list[type]) -> list[tuple[str, Any, Any
         ("process", text_process, fast_text_process),
         ("get_option", name_option, memo_name_option),
     ]
+
+
+def _source_class() -> type:
+    from citeproc.source.json import CiteProcJSON
+    from citeproc.string import MixedString, String
+
+    class Source(CiteProcJSON):
+        """citeproc-py's ``CiteProcJSON``; text without a ``nocase`` span becomes what
+        ``parse_string`` makes of it (one ``String`` in a ``MixedString``, or an empty one)
+        without its search loop, which ends on a ``ValueError`` for every field."""
+
+        def parse_string(self, string: Any) -> Any:
+            string = str(string)
+            if self.start_tag in string.lower():
+                return super().parse_string(string)
+            return MixedString([String(string)]) if string else MixedString()
+
+    return Source
 
 
 def _string_functions() -> list[tuple[Any, str, Any, Any]]:
