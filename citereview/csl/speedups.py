@@ -201,9 +201,10 @@ def style_class() -> Any:
 
 
 def _ensure_built() -> None:
-    with _build_lock:
-        if not _built:
-            _build()
+    if not _built:  # filled last, once everything is made
+        with _build_lock:
+            if not _built:
+                _build()
 
 
 def source_class() -> Any:
@@ -362,10 +363,8 @@ def _build() -> None:
         """citeproc-py's ``CitationStylesStyle`` (finding the file, choosing the locales), parsed
         by ``_Tree``: ``CitationStylesStyle.__init__`` calls the next ``__init__`` in this order."""
 
-    _built["elements"] = classes
-    _built["style"] = Style
-    _built["source"] = _source_class()
     _swaps.extend(_string_functions())
+    _built.update(elements=classes, style=Style, source=_source_class())
 
 
 def _style_answers(model: Any, branches: list[type]) -> list[tuple[str, Any, Any]]:
@@ -700,7 +699,10 @@ def clear_memo() -> None:
 
 
 def _reset() -> None:
-    """Forget our classes and memos (a test that wraps citeproc-py's own methods rebuilds them)."""
+    """Forget our classes and memos (a test that wraps citeproc-py's own methods rebuilds them).
+    Not inside :func:`active`, which must put back what it swapped."""
+    if _depth:
+        raise RuntimeError("speedups._reset() inside speedups.active()")
     with _build_lock:
         _built.clear()
         _swaps.clear()
