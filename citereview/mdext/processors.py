@@ -307,13 +307,11 @@ _plans: BoundedCache[tuple, PagePlan] = BoundedCache("page-plans", 4096, rebuild
 
 
 def page_plan(key: tuple, groups: list[CiteGroup], bib: bibmod.Bibliography, formatter: Formatter,
-              t: Templates, statuses: tuple[ClaimStatus, ...] | None, numbering: Numbering | None = None) -> PagePlan:
+              t: Templates, statuses: tuple[ClaimStatus, ...] | None) -> PagePlan:
     """The plan of a page's citation groups; ``key`` names them with everything else it
-    depends on (bibliography version, style, markup, claim statuses). ``numbering``: theirs,
-    if already made (:func:`number_citations`)."""
+    depends on (bibliography version, style, markup, claim statuses)."""
     plan = _plans.get(key)
-    return plan if plan is not None else _plans.remember(key, make_plan(groups, bib, formatter, t, statuses,
-                                                                        numbering))
+    return plan if plan is not None else _plans.remember(key, make_plan(groups, bib, formatter, t, statuses))
 
 
 @dataclass(frozen=True)
@@ -338,15 +336,13 @@ class LatePage:
     bib: bibmod.Bibliography
     formatter: Formatter
     templates: Templates
-    #: The groups' numbering, made for the tree already (the plan needs it again).
-    numbering: Numbering | None = None
 
 
 def expand_late(text: str, late: LatePage) -> str:
     """``text`` with the page's late tokens swapped for their HTML, exactly the HTML
     :class:`RestoreTokens` would have put there."""
     t = late.templates
-    plan = page_plan(late.key, list(late.groups), late.bib, late.formatter, t, late.statuses, late.numbering)
+    plan = page_plan(late.key, list(late.groups), late.bib, late.formatter, t, late.statuses)
     cites = {index: (plan.leads[position] if plan.leads else "") + t.cite_sup(cls, inner)
              for position, (index, (cls, _, inner)) in enumerate(zip(late.indices, plan.citations, strict=True))}
     references = t.list_items(list(plan.references)) if late.block is not None else ""
@@ -390,14 +386,14 @@ class CitationTree(Treeprocessor):
         # otherwise numbering tells the tree all it needs, unless `serve` kept the plan.
         place = not late or any(el is not None for _, el, _ in sites)
         plan = page_plan(key, site_groups, bib, formatter, t, statuses) if place else _plans.get(key)
-        numbering: Numbering | None = None
         if plan is not None:
             if place:
                 self._place(root, sites, plan, render_inline=not late)
             has_references, notice, unknown = bool(plan.references), plan.notice, plan.unknown
         else:
-            numbering = number_citations(site_groups, bib, statuses)
-            has_references, notice, unknown = numbering.page_level(t.shown)
+            # Numbered again when the plan is made: kept until then, every page's numbering
+            # would be alive at once (MkDocs converts all pages before rendering any).
+            has_references, notice, unknown = number_citations(site_groups, bib, statuses).page_level(t.shown)
         block: int | None = None
         if has_references:
             self._references(root, t.list_items(list(plan.references)) if plan and not late else None)
@@ -411,7 +407,7 @@ class CitationTree(Treeprocessor):
             # calls expand_late (after conversion, only compact text is held).
             tokens.late.update(index for index, el, _ in sites if el is None)
             STATE.late_pages[page] = LatePage(key, tuple(site_groups), tuple(site[0] for site in sites), statuses,
-                                              block, bib, formatter, t, numbering)
+                                              block, bib, formatter, t)
 
     def _place(self, root: etree.Element, sites: list[tuple[int, etree.Element | None, bool]], plan: PagePlan,
                render_inline: bool) -> None:
@@ -565,12 +561,10 @@ def number_citations(groups: list[CiteGroup], bib: bibmod.Bibliography,
 
 
 def make_plan(groups: list[CiteGroup], bib: bibmod.Bibliography, formatter: Formatter,
-              t: Templates, statuses: tuple[ClaimStatus, ...] | None = None,
-              numbering: Numbering | None = None) -> PagePlan:
+              t: Templates, statuses: tuple[ClaimStatus, ...] | None = None) -> PagePlan:
     """Render a page's citation groups, in document order (AMA: numbered by first use);
-    ``statuses`` as for :func:`number_citations`, whose result ``numbering`` is, if given."""
-    if numbering is None:
-        numbering = number_citations(groups, bib, statuses)
+    ``statuses`` as for :func:`number_citations`."""
+    numbering = number_citations(groups, bib, statuses)
     state = numbering.state
     citations: list[tuple[str, str, str]] = []
     for group, site in zip(groups, numbering.sites, strict=True):
