@@ -180,6 +180,21 @@ class _Raises:
         self.args = args
 
 
+def _recall(memo: BoundedCache[Any, Any], key: Any, compute: Any) -> Any:
+    """``compute()``, remembered in ``memo`` under ``key``; an ``IndexError`` it raised is
+    remembered too, and raised again on every look-up."""
+    value = memo.get(key, memo)
+    if value is memo:
+        try:
+            value = compute()
+        except IndexError as exc:
+            value = _Raises(exc.args)
+        memo.remember(key, value)
+    if type(value) is _Raises:
+        raise IndexError(*value.args)
+    return value
+
+
 def supported() -> bool:
     """Whether the installed citeproc-py is one this module was checked against."""
     try:
@@ -274,30 +289,11 @@ def _build() -> None:
         return list(found)  # callers get their own list, as from lxml
 
     def memo_locale_option(self: Any, name: str) -> Any:
-        key = (self, name)
-        value = _options.get(key, _options)
-        if value is _options:
-            try:
-                value = locale_option(self, name)
-            except IndexError as exc:
-                value = _Raises(exc.args)
-            _options.remember(key, value)
-        if type(value) is _Raises:
-            raise IndexError(*value.args)
-        return value
+        return _recall(_options, (self, name), lambda: locale_option(self, name))
 
     def memo_locale_term(self: Any, name: str, form: Any = None, zero_padded: bool = False) -> Any:
-        key = (self, name, form, zero_padded)
-        term = _locale_terms.get(key)
-        if term is None:
-            try:
-                term = locale_term(self, name, form, zero_padded)
-            except IndexError as exc:
-                term = _Raises(exc.args)
-            _locale_terms.remember(key, term)
-        if type(term) is _Raises:
-            raise IndexError(*term.args)
-        return term
+        return _recall(_locale_terms, (self, name, form, zero_padded),
+                       lambda: locale_term(self, name, form, zero_padded))
 
     def memo_get_root(self: Any) -> Any:
         root = _roots.get(self)
