@@ -368,6 +368,16 @@ def _iter_groups(text: str, front_matter: bool) -> Iterator[tuple[re.Match, Cite
             yield m, group, places.unrendered(start, m.end())
 
 
+def escaped_ats(text: str) -> list[int]:
+    """Positions of ``\\@key`` outside code, in text without front matter: Pandoc's escape for
+    an ``@`` that is not an in-text citation (Markdown does not know ``\\@``, so the Markdown
+    extension drops the backslash). Found in the masked text :func:`find_groups` remembers for
+    the same text, so that the page is not masked twice."""
+    if "\\@" not in text:
+        return []
+    return [m.start() for m in ESCAPED_AT_RE.finditer(_masked(text, False))]
+
+
 def find_groups(text: str, front_matter: bool = True) -> Iterator[tuple[re.Match, CiteGroup]]:
     """Every citation group that is rendered (outside code, raw HTML and attributes), with
     its match in ``text``, in source order: the page's citations, as everything counts them."""

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from ..core.cache import BoundedCache
 from ..core.model import CiteGroup
-from ..core.syntax import ESCAPED_AT_RE, _masked, find_groups
+from ..core.syntax import escaped_ats, find_groups
 
 CITE = "\x02kecite:{}\x03"
 CITE_RE = re.compile("\x02kecite:(\\d+)\x03")
@@ -90,30 +90,19 @@ def tokenise(text: str) -> tuple[str, tuple[CiteGroup, ...], tuple[str, ...]]:
     pos = 0
     escapes = escaped_ats(text)
     for m, group in find_groups(text, front_matter=False):
-        start = m.start()
-        # Most pages escape no ``@``: their text between groups is taken as it is.
-        out.append(_unescape(text, pos, start, escapes) if escapes else text[pos:start])
+        out.append(_unescape(text, pos, m.start(), escapes))
         out.append(CITE.format(len(groups)))
         groups.append(group)
         sources.append(m.group(0))
         pos = m.end()
-    out.append(_unescape(text, pos, len(text), escapes) if escapes else text[pos:])
+    out.append(_unescape(text, pos, len(text), escapes))
     return _tokenised.remember(text, ("".join(out), tuple(groups), tuple(sources)))
 
 
-def escaped_ats(text: str) -> list[int]:
-    """Positions of ``\\@key`` outside code: Pandoc's escape for an ``@`` that is not an
-    in-text citation. Markdown does not know ``\\@``, so the backslash is dropped here.
-
-    Found in the page's masked text as :func:`~citereview.core.syntax.find_groups` remembers
-    it (for the same text, without front matter), so that the page is not masked twice."""
-    if "\\@" not in text:
-        return []
-    return [m.start() for m in ESCAPED_AT_RE.finditer(_masked(text, False))]
-
-
 def _unescape(text: str, start: int, end: int, escapes: list[int]) -> str:
-    """``text[start:end]`` without the backslashes of escaped ``@``."""
+    """``text[start:end]`` without the backslashes of escaped ``@`` (most pages have none)."""
+    if not escapes:
+        return text[start:end]
     inside = [i for i in escapes if start <= i < end]
     if not inside:
         return text[start:end]
