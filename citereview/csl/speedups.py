@@ -305,9 +305,7 @@ def _build() -> None:
 
     def plain_format(self: Any, string: Any) -> Any:
         get = self.get
-        if (get("font-style", "normal") == "normal" and get("font-variant", "normal") == "normal"
-                and get("font-weight", "normal") == "normal" and get("text-decoration", "none") == "none"
-                and get("vertical-align", "baseline") == "baseline"):
+        if all(get(name, default) == default for name, default in FONT_DEFAULTS):
             return str(string) if isinstance(string, (int, float)) else string
         return fmt(self, string)
 

@@ -98,7 +98,7 @@ class Templates:
         of the search index, since the References list repeats it.
         """
         loc = f'<span class="{self.c("cite__locator")}">({esc(locator)})</span>' if locator else ""
-        return (f'{self.affix(prefix) if prefix else ""}<a class="{self._num}{self._marks.get(status, "")}" '
+        return (f'{self.affix(prefix)}<a class="{self._num}{self._marks.get(status, "")}" '
                 f'data-review="{status}" href="#ref-{slug}" id="{anchor_id}" '
                 f'aria-label="Reference {number}, {esc(label)}" '
                 f'aria-describedby="{tip_id}">{number}</a><span class="{self._tip}" role="tooltip" '
